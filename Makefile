@@ -1,0 +1,23 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+.PHONY: run test chat train setup lint clean
+
+run: ## set up on first use, train when needed, start both servers on SQLite
+	@bash scripts/run.sh
+
+test: ## lint, validate, train, pytest (incl. end to end), test conversations, held-out NLU
+	@bash scripts/test.sh
+
+chat: ## talk to the running assistant in this terminal
+	@bash -c 'source scripts/common.sh && "$$PY" scripts/chat.py'
+
+train: ## train the model if data or config changed
+	@bash scripts/setup.sh && bash scripts/train.sh
+
+setup: ## create .venv, install pinned packages, build the spaCy pipeline
+	@bash scripts/setup.sh
+
+lint:
+	@bash -c 'source scripts/common.sh && "$$VENV/bin/ruff" check . && "$$VENV/bin/ruff" format --check .'
+
+clean: ## remove build output (keeps .venv and the database)
+	rm -rf build results models/*.tar.gz

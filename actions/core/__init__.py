@@ -1,0 +1,1 @@
+"""Framework-free core: eligibility rules, knowledge base, vocabulary and database layer."""

@@ -1,0 +1,151 @@
+"""Knowledge base: sourced IMP+ facts read at run time from data/knowledge/facts.yml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from actions.core.eligibility import Assessment, Status
+from actions.core.settings import facts_path
+
+DEFAULT_LANGUAGE = "en"
+_MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+_STATUS_MARK = {Status.MET: "✅", Status.NOT_MET: "❌", Status.UNKNOWN: "❔"}
+
+
+def format_date(iso: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """Render YYYY, YYYY-MM or YYYY-MM-DD for people ("24 May 2022", "May 2022", "2022")."""
+    parts = [int(part) for part in str(iso).split("-")]
+    months = _MONTHS.get(language, _MONTHS[DEFAULT_LANGUAGE])
+    if len(parts) == 3:
+        day = date(*parts)
+        return f"{day.day} {months[day.month - 1]} {day.year}"
+    if len(parts) == 2:
+        return f"{months[parts[1] - 1]} {parts[0]}"
+    return str(parts[0])
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from, and of when."""
+
+    id: str
+    name: str
+    date: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One answerable topic: its intent, answer texts, sources and as-of date."""
+
+    id: str
+    intent: str
+    as_of: str
+    sources: tuple[Source, ...]
+    answers: dict[str, str]
+    show_official_pages: bool = False
+
+
+class KnowledgeBase:
+    """The facts file, parsed, with rendering of answers and eligibility verdicts."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.sources = {
+            key: Source(key, value["name"], str(value["date"]))
+            for key, value in data.get("sources", {}).items()
+        }
+        self.facts = {
+            key: Fact(
+                id=key,
+                intent=value["intent"],
+                as_of=str(value["as_of"]),
+                sources=tuple(self.sources[source] for source in value["sources"]),
+                answers=dict(value["answer"]),
+                show_official_pages=bool(value.get("show_official_pages", False)),
+            )
+            for key, value in data.get("facts", {}).items()
+        }
+        self._by_intent = {fact.intent: fact for fact in self.facts.values()}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> KnowledgeBase:
+        """Parse a facts file."""
+        with open(path or facts_path(), encoding="utf-8") as handle:
+            return cls(yaml.safe_load(handle))
+
+    def fact_for_intent(self, intent: str | None) -> Fact | None:
+        """The fact answering an intent, if any."""
+        return self._by_intent.get(intent or "")
+
+    @property
+    def fact_intents(self) -> set[str]:
+        """Every intent that has a fact."""
+        return set(self._by_intent)
+
+    def text(self, entry: dict[str, str], language: str = DEFAULT_LANGUAGE) -> str:
+        """An entry's text in a language, falling back to English."""
+        return entry.get(language) or entry[DEFAULT_LANGUAGE]
+
+    def _ui(self, key: str, language: str) -> str:
+        return self.text(self.data["ui"][key], language)
+
+    def cite(self, sources: tuple[Source, ...], language: str = DEFAULT_LANGUAGE) -> str:
+        """ "Sources: A (24 May 2022); B (2022)"."""
+        listed = "; ".join(f"{s.name} ({format_date(s.date, language)})" for s in sources)
+        return f"{self._ui('sources_label', language)}: {listed}"
+
+    def official_pages(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The official pages to check, one per line."""
+        pages = "\n".join(f"• {page['title']}: {page['where']}" for page in self.data["official_pages"])
+        return f"{self._ui('official_pages_label', language)}:\n{pages}"
+
+    def render_fact(self, fact: Fact, language: str = DEFAULT_LANGUAGE) -> str:
+        """A fact's answer, its sources and as-of date (and the official pages where needed)."""
+        as_of = f"{self._ui('as_of_label', language)} {format_date(fact.as_of, language)}"
+        parts = [self.text(fact.answers, language), f"{self.cite(fact.sources, language)}. ({as_of})"]
+        if fact.show_official_pages:
+            parts.append(self.official_pages(language))
+        return "\n\n".join(parts)
+
+    def render_dont_know(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The honest "I don't know" answer with the official pages."""
+        return f"{self.text(self.data['dont_know'], language)}\n\n{self.official_pages(language)}"
+
+    def render_assessment(self, assessment: Assessment, language: str = DEFAULT_LANGUAGE) -> str:
+        """A verdict with each criterion (status, reason, sources), next steps and pages."""
+        texts = self.data["eligibility"]
+        lines = [self.text(texts["verdicts"][assessment.verdict.value], language), ""]
+        for number, result in enumerate(assessment.criteria, start=1):
+            reason = texts["reasons"][result.reason]
+            sources = tuple(self.sources[s] for s in reason["sources"])
+            lines.append(
+                f"{_STATUS_MARK[result.status]} {number}. "
+                f"{self.text(texts['criteria'][result.criterion], language)}: "
+                f"{self.text(texts['statuses'][result.status.value], language)}. "
+                f"{self.text(reason, language)} [{self.cite(sources, language)}]"
+            )
+        lines.append("")
+        for step in assessment.next_steps:
+            lines.append(f"➡️ {self.text(texts['next_steps'][step], language)}")
+        lines += ["", self.text(texts["disclaimer"], language), "", self.official_pages(language)]
+        return "\n".join(lines)

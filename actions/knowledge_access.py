@@ -1,0 +1,22 @@
+"""Shared, lazily created access to the data files and the database for the actions."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from actions.core.dialogue import DIALOGUE_PATH, DialogueTexts
+from actions.core.knowledge import KnowledgeBase
+from actions.core.reloading import ReloadingFile
+from actions.core.repository import AssessmentRepository, make_engine
+from actions.core.settings import database_url, facts_path
+
+knowledge_file: ReloadingFile[KnowledgeBase] = ReloadingFile(facts_path, KnowledgeBase.load)
+dialogue_file: ReloadingFile[DialogueTexts] = ReloadingFile(lambda: DIALOGUE_PATH, DialogueTexts.load)
+
+
+@lru_cache(maxsize=1)
+def assessment_repository() -> AssessmentRepository:
+    """The repository on IMP_DATABASE_URL, with its tables created on first use."""
+    repository = AssessmentRepository(make_engine(database_url()))
+    repository.create_schema()
+    return repository

@@ -1,0 +1,37 @@
+"""Build the project's spaCy pipeline: blank "en" plus an entity ruler from the vocabulary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import spacy
+
+from actions.core.settings import PROJECT_ROOT
+from actions.core.vocabulary import Vocabulary
+
+
+def build(language: str, vocabulary: Vocabulary) -> spacy.Language:
+    """A blank pipeline of `language` whose entity ruler knows every vocabulary phrase."""
+    nlp = spacy.blank(language)
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler.add_patterns(
+        [{"label": p.label, "pattern": p.phrase, "id": p.value} for p in vocabulary.patterns()]
+    )
+    return nlp
+
+
+def main() -> None:
+    """Write the pipeline to build/spacy/<language>_imp (or --output)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--language", default="en")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+    output = args.output or PROJECT_ROOT / "build" / "spacy" / f"{args.language}_imp"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    build(args.language, Vocabulary.load()).to_disk(output)
+    print(f"spaCy pipeline written to {output}")
+
+
+if __name__ == "__main__":
+    main()

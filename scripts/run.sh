@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The README's run command: sets up on first use, trains when needed, then starts the action
+# server and the Rasa server (REST channel) on the embedded SQLite database. Ctrl-C, SIGINT or
+# SIGTERM stops both. Needs no terminal: it can run in the background or as a service.
+source "$(dirname "$0")/common.sh"
+bash scripts/setup.sh
+model="$(bash scripts/train.sh)"
+export IMP_DATABASE_URL="${IMP_DATABASE_URL:-sqlite:///$ROOT/var/imp_assistant.db}"
+mkdir -p "$ROOT/var"
+
+"$RASA" run actions --actions actions --port "$IMP_ACTION_PORT" </dev/null &
+action_pid=$!
+"$RASA" run --model "$model" --port "$IMP_PORT" --endpoints endpoints.yml \
+  --credentials credentials.yml --cors "${IMP_CORS_ORIGINS:-http://localhost:$IMP_PORT}" </dev/null &
+rasa_pid=$!
+
+stop() {
+  trap - INT TERM
+  log "Stopping the assistant"
+  kill -TERM "$rasa_pid" "$action_pid" 2>/dev/null || true
+  wait "$rasa_pid" "$action_pid" 2>/dev/null || true
+}
+trap 'stop; exit 0' INT TERM
+
+log "Starting (loading the model takes about 20 seconds)"
+for _ in $(seq 1 "${IMP_START_TIMEOUT:-300}"); do
+  if curl -sf "http://localhost:$IMP_PORT/" >/dev/null && curl -sf "http://localhost:$IMP_ACTION_PORT/health" >/dev/null; then
+    log "The IMP+ assistant is ready (database: ${IMP_DATABASE_URL%%://*})."
+    log "  REST:  curl -s localhost:$IMP_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"how long is the IMP+ permit valid?\"}'"
+    log "  Chat in a terminal: make chat    Stop: Ctrl-C"
+    break
+  fi
+  if ! kill -0 "$rasa_pid" 2>/dev/null || ! kill -0 "$action_pid" 2>/dev/null; then
+    log "A server failed to start; see the messages above."
+    stop
+    exit 1
+  fi
+  sleep 1
+done
+
+# Run until either server stops, then stop the other one too.
+wait -n "$rasa_pid" "$action_pid" || true
+log "A server stopped unexpectedly."
+stop
+exit 1

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The README's test command: lint, data validation, training (when needed), pytest (unit,
+# action, database on SQLite and PostgreSQL, end to end through the run command), the test
+# conversations and the held-out NLU evaluation. Any failure stops it with a non-zero exit.
+source "$(dirname "$0")/common.sh"
+bash scripts/setup.sh
+
+log "1/6 Lint (ruff)"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+
+log "2/6 Validate the training data and domain (warnings fail)"
+"$RASA" data validate --fail-on-warnings --data data/nlu data/rules data/stories
+
+log "3/6 Train the model (skipped when data and config are unchanged)"
+model="$(bash scripts/train.sh)"
+
+log "4/6 pytest: unit, actions, SQLite + PostgreSQL, end to end"
+"$PY" -m pytest -q "$@"
+
+mkdir -p results
+log "5/6 Test conversations (tests/test_stories.yml), no prediction error allowed"
+"$RASA" test core --model "$model" --stories tests/test_stories.yml \
+  --fail-on-prediction-errors --out results/core >results/core.log 2>&1 \
+  || { tail -40 results/core.log; cat results/core/failed_test_stories.yml; exit 1; }
+grep -E "Correct:|Accuracy:" results/core.log | head -2
+
+log "6/6 Held-out NLU test set (tests/nlu, never trained on): intent F1 >= 0.95"
+"$RASA" test nlu --model "$model" --nlu tests/nlu --out results/nlu >results/nlu.log 2>&1 \
+  || { tail -40 results/nlu.log; exit 1; }
+"$PY" scripts/check_nlu.py results/nlu/intent_report.json --min-f1 0.95
+log "All checks passed."

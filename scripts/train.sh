@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Trains the model only when the training data, domain or config changed; prints its path.
+source "$(dirname "$0")/common.sh"
+digest="$(find config.yml domain.yml data/nlu data/rules data/stories -type f -name '*.yml' | sort \
+  | xargs cat | cat - <(grep -E '^(rasa|spacy)==' requirements.txt) | sha256sum | cut -c1-12)"
+model="$ROOT/models/imp-assistant-$digest.tar.gz"
+if [ ! -f "$model" ]; then
+  log "Training the model (data or config changed; about 3 minutes)"
+  tmp_out="$(mktemp -d)"
+  "$RASA" train --config config.yml --domain domain.yml --data data/nlu data/rules data/stories \
+    --out "$tmp_out" --fixed-model-name "imp-assistant-$digest" >&2
+  find "$ROOT/models" -name 'imp-assistant-*.tar.gz' -delete
+  mv "$tmp_out/imp-assistant-$digest.tar.gz" "$model"
+  rmdir "$tmp_out"
+fi
+echo "$model"

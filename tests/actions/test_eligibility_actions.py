@@ -1,0 +1,167 @@
+"""The form validation, question, verdict and reset actions."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import knowledge_access
+from actions.core.repository import AssessmentRepository
+from actions.eligibility_actions import (
+    ActionEligibilityVerdict,
+    ActionResetEligibility,
+    ValidateEligibilityForm,
+)
+from actions.form_questions import (
+    ActionAskCsqProgram,
+    ActionAskCsqValid,
+    ActionAskInvitationLetter,
+    ActionAskPrStatus,
+    ActionAskResidence,
+)
+from tests.actions.helpers import make_tracker
+
+FORM_DOMAIN: dict[str, Any] = {
+    "forms": {
+        "eligibility_form": {
+            "required_slots": ["residence", "csq_program", "csq_valid", "invitation_letter", "pr_status"]
+        }
+    },
+    "slots": {},
+}
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AssessmentRepository:
+    monkeypatch.setenv("IMP_DATABASE_URL", f"sqlite:///{tmp_path / 'actions.db'}")
+    knowledge_access.assessment_repository.cache_clear()
+    yield knowledge_access.assessment_repository()
+    knowledge_access.assessment_repository.cache_clear()
+
+
+def validate(requested: str, intent: str, entities: list | None = None, slots: dict | None = None):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        intent,
+        entities=entities,
+        slots={"requested_slot": requested, **(slots or {})},
+        active_loop="eligibility_form",
+    )
+    events = asyncio.run(ValidateEligibilityForm().run(dispatcher, tracker, FORM_DOMAIN))
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, dispatcher.messages
+
+
+def test_free_text_place_fills_residence() -> None:
+    slots, messages = validate("residence", "inform", [{"entity": "location", "value": "Lyon"}])
+    assert slots["residence"] == "abroad"
+    assert messages == []
+
+
+def test_button_payload_fills_the_slot() -> None:
+    slots, _ = validate("pr_status", "inform", [{"entity": "pr_status", "value": "refused"}])
+    assert slots["pr_status"] == "refused"
+
+
+def test_unclear_answer_is_reasked() -> None:
+    slots, messages = validate("residence", "inform", [])
+    assert slots["residence"] is None
+    assert messages[0]["text"] == "Sorry, I didn't catch that answer."
+
+
+def test_plain_yes_to_the_csq_question_asks_which_program() -> None:
+    slots, messages = validate("csq_program", "affirm")
+    assert slots["csq_program"] is None
+    assert "Which program" in messages[0]["text"]
+
+
+def test_a_question_mid_form_is_left_to_the_rules() -> None:
+    slots, messages = validate("residence", "ask_cap")
+    assert "residence" not in slots
+    assert messages == []
+
+
+def test_no_csq_skips_the_validity_question() -> None:
+    slots, _ = validate("csq_program", "deny", slots={"residence": "abroad"})
+    assert slots["csq_program"] == "none"
+    assert slots["requested_slot"] == "invitation_letter"
+
+
+def test_with_a_csq_rasa_asks_the_next_question_in_domain_order() -> None:
+    slots, _ = validate(
+        "csq_program", "inform", [{"entity": "program", "value": "PRTQ"}], {"residence": "abroad"}
+    )
+    assert slots == {"csq_program": "prtq"}
+
+
+@pytest.mark.parametrize(
+    ("action", "slot", "first_payload"),
+    [
+        (ActionAskResidence, "residence", '/inform{"residence":"abroad"}'),
+        (ActionAskCsqProgram, "csq_program", '/inform{"csq_program":"prtq"}'),
+        (ActionAskCsqValid, "csq_valid", '/inform{"csq_valid":"yes"}'),
+        (ActionAskInvitationLetter, "invitation_letter", '/inform{"invitation_letter":"yes"}'),
+        (ActionAskPrStatus, "pr_status", '/inform{"pr_status":"not_applied"}'),
+    ],
+)
+def test_questions_have_buttons(action: type, slot: str, first_payload: str) -> None:
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action().run(dispatcher, make_tracker("inform"), {}))
+    [message] = dispatcher.messages
+    assert action().name() == f"action_ask_{slot}"
+    assert message["text"].endswith("?") or "?" in message["text"]
+    assert message["buttons"][0]["payload"] == first_payload
+    assert any(button["payload"].endswith('"unknown"}') for button in message["buttons"])
+
+
+def test_verdict_is_uttered_and_stored(repository: AssessmentRepository) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {
+        "residence": "abroad",
+        "csq_program": "prtq",
+        "csq_valid": "yes",
+        "invitation_letter": "yes",
+        "pr_status": "in_process",
+    }
+    tracker = make_tracker("inform", slots=slots, sender_id="verdict-user")
+    events = asyncio.run(ActionEligibilityVerdict().run(dispatcher, tracker, {}))
+    assert events == [{"event": "slot", "timestamp": None, "name": "verdict", "value": "eligible"}]
+    assert dispatcher.messages[0]["text"].startswith("From your answers, you appear eligible")
+    [stored] = repository.for_conversation("verdict-user")
+    assert stored.verdict == "eligible"
+    assert stored.answers == slots
+    assert {c["criterion"]: c["status"] for c in stored.criteria} == {
+        "residence": "met",
+        "csq": "met",
+        "invitation_letter": "met",
+        "pr_application": "met",
+    }
+
+
+def test_verdict_survives_a_database_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMP_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    knowledge_access.assessment_repository.cache_clear()
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionEligibilityVerdict().run(dispatcher, make_tracker("inform"), {}))
+    knowledge_access.assessment_repository.cache_clear()
+    assert dispatcher.messages[0]["text"].startswith("From your answers, I can't tell")
+    assert "couldn't save" in dispatcher.messages[1]["text"]
+
+
+def test_reset_clears_every_answer() -> None:
+    events = asyncio.run(
+        ActionResetEligibility().run(CollectingDispatcher(), make_tracker("check_eligibility"), {})
+    )
+    assert {e["name"] for e in events} == {
+        "residence",
+        "csq_program",
+        "csq_valid",
+        "invitation_letter",
+        "pr_status",
+        "requested_slot",
+        "verdict",
+    }
+    assert all(e["value"] is None for e in events)

@@ -1,0 +1,54 @@
+"""The entity vocabulary and the spaCy pipeline the project builds from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.core.vocabulary import Vocabulary, fold
+from scripts.build_spacy import build
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    return Vocabulary.load()
+
+
+def test_each_phrase_means_one_thing(vocabulary: Vocabulary) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for pattern in vocabulary.patterns():
+        key = (pattern.label, fold(pattern.phrase))
+        assert seen.setdefault(key, pattern.value) == pattern.value, pattern
+
+
+@pytest.mark.parametrize(
+    ("section", "phrase", "value"),
+    [
+        ("residence", "Lyon", "abroad"),
+        ("residence", "MONTRÉAL", "quebec"),
+        ("residence", "montreal", "quebec"),
+        ("residence", "Toronto", "another_province"),
+        ("csq_program", "prtq", "prtq"),
+        ("csq_program", "Programme régulier des travailleurs qualifiés", "prtq"),
+        ("pr_status", "pending", "in_process"),
+        ("csq_validity", "expired", "no"),
+        ("residence", "Atlantis", None),
+    ],
+)
+def test_normalise(vocabulary: Vocabulary, section: str, phrase: str, value: str | None) -> None:
+    assert vocabulary.normalise(section, phrase) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "entities"),
+    [
+        ("I live in Lyon", [("Lyon", "location")]),
+        ("yes, through the PRTQ", [("PRTQ", "program")]),
+        ("im in montreal now", [("montreal", "location")]),
+        ("it was refused last month", [("refused", "pr_status")]),
+        ("my csq expired", [("csq", "document"), ("expired", "csq_validity")]),
+        ("how long is the permit valid", [("valid", "csq_validity")]),
+    ],
+)
+def test_the_built_pipeline_finds_entities(vocabulary: Vocabulary, text: str, entities: list) -> None:
+    nlp = build("en", vocabulary)
+    assert [(ent.text, ent.label_) for ent in nlp(text).ents] == entities

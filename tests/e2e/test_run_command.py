@@ -1,0 +1,161 @@
+"""End to end: the README's run command starts both servers; we talk over REST and read SQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+from actions.core.repository import AssessmentRepository, make_engine
+from actions.core.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Assistant:
+    """A running assistant started by scripts/run.sh."""
+
+    process: subprocess.Popen
+    port: int
+    database_url: str
+
+    def say(self, sender: str, message: str) -> list[dict]:
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/webhooks/rest/webhook",
+            body,
+            {"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def text(self, sender: str, message: str) -> str:
+        return "\n".join(reply.get("text", "") for reply in self.say(sender, message))
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    port, action_port = free_port(), free_port()
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+    env = {
+        **os.environ,
+        "IMP_PORT": str(port),
+        "IMP_ACTION_PORT": str(action_port),
+        "IMP_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
+        "IMP_DATABASE_URL": database_url,
+    }
+    log = open(tmp_path_factory.mktemp("logs") / "run.log", "w+")
+    process = subprocess.Popen(
+        ["bash", str(PROJECT_ROOT / "scripts" / "run.sh")],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        log.seek(0)
+        if "is ready" in log.read():
+            break
+        if process.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"run.sh exited early:\n{log.read()[-3000:]}")
+        time.sleep(1)
+    else:
+        process.kill()
+        pytest.fail("the assistant did not start within 10 minutes")
+    yield Assistant(process, port, database_url)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+def test_first_answer_about_validity_says_three_years_with_source(assistant: Assistant) -> None:
+    text = assistant.text("e2e-duration", "how long is the IMP+ permit valid?")
+    assert "3 years" in text
+    assert "Sources:" in text and "quebec.ca" in text
+
+
+def test_eligibility_check_in_free_text_is_stored(assistant: Assistant) -> None:
+    sender = "e2e-eligibility"
+    assert "Where do you live" in assistant.text(sender, "am I eligible for IMP+?")
+    assert "CSQ" in assistant.text(sender, "I live in Lyon")
+    assert "still valid" in assistant.text(sender, "yes, through the PRTQ")
+    assert "letter of invitation" in assistant.text(sender, "yes it is")
+    # a fact question in the middle of the form, then back to the question
+    detour = assistant.text(sender, "how much does it cost?")
+    assert "CAD 255" in detour and "letter of invitation" in detour
+    assert "permanent residence" in assistant.text(sender, "yes I got it")
+    verdict = assistant.text(sender, "I haven't applied yet")
+    assert "you appear eligible" in verdict
+
+    engine = make_engine(assistant.database_url)
+    [stored] = AssessmentRepository(engine).for_conversation(sender)
+    assert stored.verdict == "eligible"
+    assert stored.answers["residence"] == "abroad"
+    assert stored.answers["pr_status"] == "not_applied"
+    with engine.connect() as connection:
+        texts = [
+            json.loads(row.data).get("text")
+            for row in connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
+                {"s": sender},
+            )
+        ]
+    assert texts[0] == "am I eligible for IMP+?"
+    assert "I haven't applied yet" in texts
+
+
+def test_buttons_drive_the_check_to_a_verdict(assistant: Assistant) -> None:
+    sender = "e2e-buttons"
+    replies = assistant.say(sender, "/check_eligibility")
+    payloads = [b["payload"] for r in replies for b in r.get("buttons", [])]
+    assert '/inform{"residence":"quebec"}' in payloads
+    assistant.say(sender, '/inform{"residence":"quebec"}')
+    assistant.say(sender, '/inform{"csq_program":"prtq"}')
+    assistant.say(sender, '/inform{"csq_valid":"yes"}')
+    assistant.say(sender, '/inform{"invitation_letter":"no"}')
+    verdict = assistant.text(sender, '/inform{"pr_status":"in_process"}')
+    assert "you do not appear eligible" in verdict
+    assert "bridging open work permit" in verdict
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\x00\x01", "'; DROP TABLE events; --", "🙂" * 50])
+def test_odd_messages_get_an_answer_and_lose_nothing(assistant: Assistant, message: str) -> None:
+    sender = "e2e-odd"
+    assistant.text(sender, "what is IMP+?")
+    replies = assistant.say(sender, message)
+    assert isinstance(replies, list)
+    with make_engine(assistant.database_url).connect() as connection:
+        count = connection.execute(
+            sa.text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"),
+            {"s": sender},
+        ).scalar_one()
+    assert count >= 1
+
+
+def test_sigint_stops_both_servers(assistant: Assistant) -> None:
+    os.kill(assistant.process.pid, signal.SIGINT)
+    assert assistant.process.wait(timeout=60) == 0
+    time.sleep(1)
+    children = subprocess.run(
+        ["pgrep", "-g", str(assistant.process.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert children == []
