@@ -8,10 +8,19 @@ model="$(bash scripts/train.sh)"
 export IMP_DATABASE_URL="${IMP_DATABASE_URL:-sqlite:///$ROOT/var/imp_assistant.db}"
 mkdir -p "$ROOT/var"
 
+# The HTTP API (conversations, tracker, model) is enabled only behind a token. Without
+# IMP_API_TOKEN a random one is generated each start, so the API stays closed (401).
+api_token="${IMP_API_TOKEN:-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+api_args=(--enable-api --auth-token "$api_token")
+if [ -n "${IMP_JWT_SECRET:-}" ]; then
+  api_args+=(--jwt-secret "$IMP_JWT_SECRET" --jwt-method "${IMP_JWT_METHOD:-HS256}")
+fi
+
 "$RASA" run actions --actions actions --port "$IMP_ACTION_PORT" </dev/null &
 action_pid=$!
 "$RASA" run --model "$model" --port "$IMP_PORT" --endpoints endpoints.yml \
-  --credentials credentials.yml --cors "${IMP_CORS_ORIGINS:-http://localhost:$IMP_PORT}" </dev/null &
+  --credentials credentials.yml --cors "${IMP_CORS_ORIGINS:-http://localhost:$IMP_PORT}" \
+  "${api_args[@]}" </dev/null &
 rasa_pid=$!
 
 stop() {

@@ -25,8 +25,12 @@ log "5/6 Test conversations (tests/test_stories.yml), no prediction error allowe
   || { tail -40 results/core.log; cat results/core/failed_test_stories.yml; exit 1; }
 grep -E "Correct:|Accuracy:" results/core.log | head -2
 
-log "6/6 Held-out NLU test set (tests/nlu, never trained on): intent F1 >= 0.95"
-"$RASA" test nlu --model "$model" --nlu tests/nlu --out results/nlu >results/nlu.log 2>&1 \
-  || { tail -40 results/nlu.log; exit 1; }
-"$PY" scripts/check_nlu.py results/nlu/intent_report.json --min-f1 0.95
+log "6/6 Held-out NLU test sets (tests/nlu, never trained on): intent F1 >= 0.95 per language"
+for language in ${IMP_TEST_LANGUAGES:-en}; do
+  "$RASA" test nlu --model "$model" --nlu "tests/nlu/test_nlu_$language.yml" \
+    --out "results/nlu-$language" >"results/nlu-$language.log" 2>&1 \
+    || { tail -40 "results/nlu-$language.log"; exit 1; }
+  echo "language: $language"
+  "$PY" scripts/check_nlu.py "results/nlu-$language/intent_report.json" --min-f1 0.95
+done
 log "All checks passed."

@@ -4,6 +4,9 @@ source "$(dirname "$0")/common.sh"
 digest="$(find config.yml domain.yml data/nlu data/rules data/stories -type f -name '*.yml' | sort \
   | xargs cat | cat - <(grep -E '^(rasa|spacy)==' requirements.txt) | sha256sum | cut -c1-12)"
 model="$ROOT/models/imp-assistant-$digest.tar.gz"
+# One training at a time: a second caller waits for the first and then reuses its model.
+exec 9>"$ROOT/models/.train.lock"
+flock 9
 if [ ! -f "$model" ]; then
   log "Training the model (data or config changed; about 3 minutes)"
   tmp_out="$(mktemp -d)"

@@ -14,20 +14,8 @@ from actions.core.settings import facts_path
 
 DEFAULT_LANGUAGE = "en"
 _MONTHS = {
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
+    "en": "January February March April May June July August September October November December",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
 }
 _STATUS_MARK = {Status.MET: "✅", Status.NOT_MET: "❌", Status.UNKNOWN: "❔"}
 
@@ -35,10 +23,11 @@ _STATUS_MARK = {Status.MET: "✅", Status.NOT_MET: "❌", Status.UNKNOWN: "❔"}
 def format_date(iso: str, language: str = DEFAULT_LANGUAGE) -> str:
     """Render YYYY, YYYY-MM or YYYY-MM-DD for people ("24 May 2022", "May 2022", "2022")."""
     parts = [int(part) for part in str(iso).split("-")]
-    months = _MONTHS.get(language, _MONTHS[DEFAULT_LANGUAGE])
+    months = _MONTHS.get(language, _MONTHS[DEFAULT_LANGUAGE]).split()
     if len(parts) == 3:
         day = date(*parts)
-        return f"{day.day} {months[day.month - 1]} {day.year}"
+        number = "1er" if language == "fr" and day.day == 1 else str(day.day)
+        return f"{number} {months[day.month - 1]} {day.year}"
     if len(parts) == 2:
         return f"{months[parts[1] - 1]} {parts[0]}"
     return str(parts[0])
@@ -49,8 +38,12 @@ class Source:
     """Where a fact comes from, and of when."""
 
     id: str
-    name: str
+    names: dict[str, str]
     date: str
+
+    def name(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The source's name in a language, English by default."""
+        return self.names.get(language) or self.names[DEFAULT_LANGUAGE]
 
 
 @dataclass(frozen=True)
@@ -65,13 +58,26 @@ class Fact:
     show_official_pages: bool = False
 
 
+def _localised(entry: dict[str, Any], field: str) -> dict[str, str]:
+    """{"en": entry[field], "fr": entry[field + "_fr"]} for fields kept as name / name_fr."""
+    texts = {DEFAULT_LANGUAGE: entry[field]}
+    if entry.get(f"{field}_fr"):
+        texts["fr"] = entry[f"{field}_fr"]
+    return texts
+
+
+def _colon(language: str) -> str:
+    """French typography puts a space before a colon."""
+    return " :" if language == "fr" else ":"
+
+
 class KnowledgeBase:
     """The facts file, parsed, with rendering of answers and eligibility verdicts."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.sources = {
-            key: Source(key, value["name"], str(value["date"]))
+            key: Source(key, _localised(value, "name"), str(value["date"]))
             for key, value in data.get("sources", {}).items()
         }
         self.facts = {
@@ -111,13 +117,17 @@ class KnowledgeBase:
 
     def cite(self, sources: tuple[Source, ...], language: str = DEFAULT_LANGUAGE) -> str:
         """ "Sources: A (24 May 2022); B (2022)"."""
-        listed = "; ".join(f"{s.name} ({format_date(s.date, language)})" for s in sources)
-        return f"{self._ui('sources_label', language)}: {listed}"
+        listed = "; ".join(f"{s.name(language)} ({format_date(s.date, language)})" for s in sources)
+        return f"{self._ui('sources_label', language)}{_colon(language)} {listed}"
 
     def official_pages(self, language: str = DEFAULT_LANGUAGE) -> str:
         """The official pages to check, one per line."""
-        pages = "\n".join(f"• {page['title']}: {page['where']}" for page in self.data["official_pages"])
-        return f"{self._ui('official_pages_label', language)}:\n{pages}"
+        pages = "\n".join(
+            f"• {self.text(_localised(page, 'title'), language)}{_colon(language)} "
+            f"{self.text(_localised(page, 'where'), language)}"
+            for page in self.data["official_pages"]
+        )
+        return f"{self._ui('official_pages_label', language)}{_colon(language)}\n{pages}"
 
     def render_fact(self, fact: Fact, language: str = DEFAULT_LANGUAGE) -> str:
         """A fact's answer, its sources and as-of date (and the official pages where needed)."""
@@ -140,7 +150,7 @@ class KnowledgeBase:
             sources = tuple(self.sources[s] for s in reason["sources"])
             lines.append(
                 f"{_STATUS_MARK[result.status]} {number}. "
-                f"{self.text(texts['criteria'][result.criterion], language)}: "
+                f"{self.text(texts['criteria'][result.criterion], language)}{_colon(language)} "
                 f"{self.text(texts['statuses'][result.status.value], language)}. "
                 f"{self.text(reason, language)} [{self.cite(sources, language)}]"
             )

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
+API_TOKEN = "e2e-test-token"
 
 
 def free_port() -> int:
@@ -59,6 +61,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         "IMP_ACTION_PORT": str(action_port),
         "IMP_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
         "IMP_DATABASE_URL": database_url,
+        "IMP_API_TOKEN": API_TOKEN,
     }
     log = open(tmp_path_factory.mktemp("logs") / "run.log", "w+")
     process = subprocess.Popen(
@@ -149,6 +152,35 @@ def test_odd_messages_get_an_answer_and_lose_nothing(assistant: Assistant, messa
             {"s": sender},
         ).scalar_one()
     assert count >= 1
+
+
+def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_http_api_needs_the_token(assistant: Assistant) -> None:
+    assistant.text("e2e-api", "hello")
+    base = f"http://127.0.0.1:{assistant.port}"
+    for path in ("/conversations/e2e-api/tracker", "/status", "/domain"):
+        assert http_get(base + path)[0] == 401, path
+        assert http_get(base + path + "?token=wrong")[0] == 401, path
+    status, _, body = http_get(f"{base}/conversations/e2e-api/tracker?token={API_TOKEN}")
+    assert status == 200
+    assert json.loads(body)["latest_message"]["text"] == "hello"
+
+
+def test_cors_allows_only_the_configured_origin(assistant: Assistant) -> None:
+    url = f"http://127.0.0.1:{assistant.port}/"
+    own = f"http://localhost:{assistant.port}"
+    _, headers, _ = http_get(url, {"Origin": own})
+    assert headers.get("Access-Control-Allow-Origin") == own
+    _, headers, _ = http_get(url, {"Origin": "https://evil.example"})
+    assert headers.get("Access-Control-Allow-Origin") in (None, "")
 
 
 def test_sigint_stops_both_servers(assistant: Assistant) -> None:

@@ -1,0 +1,97 @@
+"""Language of a message: English, French, another language, or not sure (pure Python)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+SUPPORTED = ("en", "fr")
+OTHER = "other"
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+# Frequent words that mark a language; greetings and politeness weigh double.
+_MARKERS: dict[str, dict[str, int]] = {
+    "fr": {
+        **dict.fromkeys(
+            "le la les des du un une est et je tu vous il elle nous ils pour pas que qui quoi mon ma "
+            "mes ton ta tes votre vos avec sur dans combien quand comment pourquoi oui non suis ai "
+            "peux peut faut dois avoir etre mais ou si au aux ce cette ces son sa ses leur quel "
+            "quelle quels quelles demande travail permis ca c'est j'ai j'habite est-ce jsp pis ben "
+            "aussi encore deja moi toi enfants conjoint conjointe blonde chum admissible "
+            "admissibilite combien coute frais duree valide lettre habite vis".split(),
+            1,
+        ),
+        **dict.fromkeys("bonjour bonsoir salut allo merci svp stp francais français".split(), 2),
+    },
+    "en": {
+        **dict.fromkeys(
+            "the a an is are and i you he she we they my your for not what how when where why yes "
+            "no am can could do does did have has be will would should with on in at of to it this "
+            "that which who much many long get got live apply eligible permit work wife husband kids "
+            "children fee fees cost valid letter i'm it's don't can't what's".split(),
+            1,
+        ),
+        **dict.fromkeys("hello hi hey thanks thank please english".split(), 2),
+    },
+    OTHER: {
+        **dict.fromkeys(
+            # Spanish, Portuguese, German, Italian
+            "el los las necesito quiero trabajo gracias hola por favor como puedo tengo soy estoy "
+            "voce você nao não obrigado obrigada trabalho olá ola preciso ich und nicht der die das "
+            "ist hallo danke arbeit bitte ciao grazie lavoro sono voglio posso".split(),
+            2,
+        ),
+    },
+}
+# Explicit requests to switch: "in English please", « en français svp », "parle anglais".
+_SWITCH = {
+    "en": re.compile(r"\b(in english|en anglais|english please|speak english|parle[zr]? anglais)\b"),
+    "fr": re.compile(r"\b(in french|en fran[cç]ais|french please|speak french|parle[zr]? fran[cç]ais)\b"),
+}
+# Cyrillic, Hebrew, Arabic, Devanagari, Japanese kana, CJK, Hangul
+_NON_LATIN = re.compile(
+    r"[\u0400-\u04FF\u0590-\u05FF\u0600-\u06FF\u0900-\u097F\u3040-\u30FF\u4E00-\u9FFF\uAC00-\uD7AF]"
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The detected language ("en", "fr", "other" or None when unsure) and if it was asked for."""
+
+    language: str | None
+    requested: bool = False
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def requested_language(text: str) -> str | None:
+    """The language a message explicitly asks for ("in English please" -> "en"), if any."""
+    lowered = text.casefold().replace("’", "'")
+    for language, pattern in _SWITCH.items():
+        if pattern.search(lowered) or pattern.search(_plain(text)):
+            return language
+    return None
+
+
+def detect(text: str, min_score: int = 2) -> Detection:
+    """Detect a message's language; None unless one language clearly dominates."""
+    asked = requested_language(text)
+    if asked:
+        return Detection(asked, requested=True)
+    if len(_NON_LATIN.findall(text)) >= 2:
+        return Detection(OTHER)
+    words = _WORD.findall(text.casefold().replace("’", "'"))
+    scores = {language: 0 for language in _MARKERS}
+    for word in words:
+        for language, markers in _MARKERS.items():
+            scores[language] += markers.get(word, markers.get(_plain(word), 0))
+    if any(ch in text.casefold() for ch in "éèêàùçœ"):
+        scores["fr"] += 1
+    best, second = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:2]
+    if best[1] >= min_score and best[1] >= 2 * second[1]:
+        return Detection(best[0])
+    return Detection(None)
