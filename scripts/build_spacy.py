@@ -1,4 +1,4 @@
-"""Build the project's spaCy pipeline: blank "en" plus an entity ruler from the vocabulary."""
+"""Build the project's spaCy pipeline: a blank language plus an entity ruler from the vocabulary."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def build(language: str, vocabulary: Vocabulary) -> spacy.Language:
 def main() -> None:
     """Write the pipeline to build/spacy/<language>_imp (or --output)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--language", default="en")
+    parser.add_argument("--language", default="fr", help="tokenizer language (fr also handles English)")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     output = args.output or PROJECT_ROOT / "build" / "spacy" / f"{args.language}_imp"

@@ -18,7 +18,7 @@ fi
 
 "$RASA" run actions --actions actions --port "$IMP_ACTION_PORT" </dev/null &
 action_pid=$!
-"$RASA" run --model "$model" --port "$IMP_PORT" --endpoints endpoints.yml \
+"$RASA" run --model "$model" --interface "${IMP_INTERFACE:-0.0.0.0}" --port "$IMP_PORT" --endpoints endpoints.yml \
   --credentials credentials.yml --cors "${IMP_CORS_ORIGINS:-http://localhost:$IMP_PORT}" \
   "${api_args[@]}" </dev/null &
 rasa_pid=$!

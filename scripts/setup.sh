@@ -31,11 +31,11 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-spacy_dir="$ROOT/build/spacy/en_imp"
+spacy_dir="$ROOT/build/spacy/imp_bilingual"
 spacy_stamp="$ROOT/build/spacy/.built-$(cat data/entities/vocabulary.yml scripts/build_spacy.py | sha256sum | cut -c1-16)"
 if [ ! -f "$spacy_stamp" ] || [ ! -d "$spacy_dir" ]; then
   log "Building the spaCy pipeline from data/entities/vocabulary.yml"
-  "$PY" -m scripts.build_spacy --language en --output "$spacy_dir"
+  "$PY" -m scripts.build_spacy --language fr --output "$spacy_dir"
   rm -f "$ROOT"/build/spacy/.built-*
   touch "$spacy_stamp"
 fi

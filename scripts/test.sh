@@ -19,14 +19,17 @@ log "4/6 pytest: unit, actions, SQLite + PostgreSQL, end to end"
 "$PY" -m pytest -q "$@"
 
 mkdir -p results
-log "5/6 Test conversations (tests/test_stories.yml), no prediction error allowed"
-"$RASA" test core --model "$model" --stories tests/test_stories.yml \
-  --fail-on-prediction-errors --out results/core >results/core.log 2>&1 \
-  || { tail -40 results/core.log; cat results/core/failed_test_stories.yml; exit 1; }
-grep -E "Correct:|Accuracy:" results/core.log | head -2
+log "5/6 Test conversations (tests/test_stories.yml, tests/test_stories_fr.yml): no prediction error"
+for stories in tests/test_stories.yml tests/test_stories_fr.yml; do
+  name="$(basename "$stories" .yml)"
+  "$RASA" test core --model "$model" --stories "$stories" \
+    --fail-on-prediction-errors --out "results/$name" >"results/$name.log" 2>&1 \
+    || { tail -40 "results/$name.log"; cat "results/$name/failed_test_stories.yml"; exit 1; }
+  echo "$stories: $(grep -E "Correct:" "results/$name.log" | head -1 | sed 's/.*Correct://')"
+done
 
 log "6/6 Held-out NLU test sets (tests/nlu, never trained on): intent F1 >= 0.95 per language"
-for language in ${IMP_TEST_LANGUAGES:-en}; do
+for language in ${IMP_TEST_LANGUAGES:-en fr}; do
   "$RASA" test nlu --model "$model" --nlu "tests/nlu/test_nlu_$language.yml" \
     --out "results/nlu-$language" >"results/nlu-$language.log" 2>&1 \
     || { tail -40 "results/nlu-$language.log"; exit 1; }

@@ -37,18 +37,21 @@ _MARKERS: dict[str, dict[str, int]] = {
     OTHER: {
         **dict.fromkeys(
             # Spanish, Portuguese, German, Italian
-            "el los las necesito quiero trabajo gracias hola por favor como puedo tengo soy estoy "
-            "voce você nao não obrigado obrigada trabalho olá ola preciso ich und nicht der die das "
+            "los las necesito quiero trabajo gracias hola por favor como puedo tengo soy estoy "
+            "voce você nao não obrigado obrigada trabalho olá ola preciso ich und nicht "
             "ist hallo danke arbeit bitte ciao grazie lavoro sono voglio posso".split(),
             2,
         ),
     },
 }
 # Explicit requests to switch: "in English please", « en français svp », "parle anglais".
-_SWITCH = {
-    "en": re.compile(r"\b(in english|en anglais|english please|speak english|parle[zr]? anglais)\b"),
-    "fr": re.compile(r"\b(in french|en fran[cç]ais|french please|speak french|parle[zr]? fran[cç]ais)\b"),
-}
+_TARGETS = {"english": "en", "anglais": "en", "french": "fr", "francais": "fr"}
+_TARGET = re.compile(r"\b(english|anglais|french|francais)\b")
+_IN_TARGET = re.compile(r"\b(?:in|en) (english|anglais|french|francais)\b")
+_REQUEST = re.compile(
+    r"\b(please|pls|svp|stp|plait|speak|talk|answer|reply|respond|continue|switch|prefer|rather"
+    r"|parle[rz]?|repond\w*|continu\w*|passe[rz]?|ecri\w*|peux|pouvez|prefere\w*)\b"
+)
 # Cyrillic, Hebrew, Arabic, Devanagari, Japanese kana, CJK, Hangul
 _NON_LATIN = re.compile(
     r"[\u0400-\u04FF\u0590-\u05FF\u0600-\u06FF\u0900-\u097F\u3040-\u30FF\u4E00-\u9FFF\uAC00-\uD7AF]"
@@ -70,10 +73,15 @@ def _plain(text: str) -> str:
 
 def requested_language(text: str) -> str | None:
     """The language a message explicitly asks for ("in English please" -> "en"), if any."""
-    lowered = text.casefold().replace("’", "'")
-    for language, pattern in _SWITCH.items():
-        if pattern.search(lowered) or pattern.search(_plain(text)):
-            return language
+    plain = _plain(text)
+    targets = _TARGET.findall(plain)
+    if not targets:
+        return None
+    in_target = _IN_TARGET.findall(plain)
+    chosen = in_target[0] if len(set(in_target)) == 1 else targets[0] if len(set(targets)) == 1 else None
+    short = len(_WORD.findall(plain)) <= 3
+    if chosen and (short or _REQUEST.search(plain)):
+        return _TARGETS[chosen]
     return None
 
 

@@ -42,6 +42,11 @@ def test_detect(text: str, language: str | None) -> None:
         ("Can we continue in French?", "fr"),
         ("parlez français", "fr"),
         ("how long is the permit valid?", None),
+        ("English", "en"),
+        ("je préfère l'anglais", "en"),
+        ("comment on dit « char » en anglais", None),
+        ("is the French program the same as IMP+?", None),
+        ("do you speak English? I don't understand French well", None),
     ],
 )
 def test_requested_language(text: str, language: str | None) -> None:

@@ -50,5 +50,31 @@ def test_normalise(vocabulary: Vocabulary, section: str, phrase: str, value: str
     ],
 )
 def test_the_built_pipeline_finds_entities(vocabulary: Vocabulary, text: str, entities: list) -> None:
-    nlp = build("en", vocabulary)
+    nlp = build("fr", vocabulary)
     assert [(ent.text, ent.label_) for ent in nlp(text).ents] == entities
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens", "entities"),
+    [
+        ("c'est quoi l'IMP+", ["c'", "est", "quoi", "l'", "IMP+"], []),
+        ("j'habite à Lyon", ["j'", "habite", "à", "Lyon"], [("Lyon", "location")]),
+        ("je vis dans l'Ontario", ["je", "vis", "dans", "l'", "Ontario"], [("Ontario", "location")]),
+        (
+            "ma demande de RP est en cours",
+            ["ma", "demande", "de", "RP", "est", "en", "cours"],
+            [("RP", "document"), ("en cours", "pr_status")],
+        ),
+        (
+            "mon CSQ est expiré",
+            ["mon", "CSQ", "est", "expiré"],
+            [("CSQ", "document"), ("est expiré", "csq_validity")],
+        ),
+    ],
+)
+def test_french_elisions_and_entities(
+    vocabulary: Vocabulary, text: str, tokens: list, entities: list
+) -> None:
+    doc = build("fr", vocabulary)(text)
+    assert [token.text for token in doc] == tokens
+    assert [(ent.text, ent.label_) for ent in doc.ents] == entities

@@ -37,8 +37,9 @@ class Assistant:
     port: int
     database_url: str
 
-    def say(self, sender: str, message: str) -> list[dict]:
-        body = json.dumps({"sender": sender, "message": message}).encode()
+    def say(self, sender: str, message: str, metadata: dict | None = None) -> list[dict]:
+        payload = {"sender": sender, "message": message, **({"metadata": metadata} if metadata else {})}
+        body = json.dumps(payload).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/webhooks/rest/webhook",
             body,
@@ -47,8 +48,8 @@ class Assistant:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
-    def text(self, sender: str, message: str) -> str:
-        return "\n".join(reply.get("text", "") for reply in self.say(sender, message))
+    def text(self, sender: str, message: str, metadata: dict | None = None) -> str:
+        return "\n".join(reply.get("text", "") for reply in self.say(sender, message, metadata))
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         "IMP_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
         "IMP_DATABASE_URL": database_url,
         "IMP_API_TOKEN": API_TOKEN,
+        "IMP_INTERFACE": "127.0.0.1",
     }
     log = open(tmp_path_factory.mktemp("logs") / "run.log", "w+")
     process = subprocess.Popen(
@@ -94,6 +96,33 @@ def test_first_answer_about_validity_says_three_years_with_source(assistant: Ass
     text = assistant.text("e2e-duration", "how long is the IMP+ permit valid?")
     assert "3 years" in text
     assert "Sources:" in text and "quebec.ca" in text
+
+
+def test_a_francophone_gets_french_without_asking(assistant: Assistant) -> None:
+    sender = "e2e-fr"
+    assert "Bonjour" in assistant.text(sender, "bonjour")
+    text = assistant.text(sender, "le permis est valide combien de temps?")
+    assert "3 ans" in text and "Sources :" in text
+    assert "Où vivez-vous" in assistant.text(sender, "suis-je admissible?")
+    # switching language in the middle of the check, then back
+    switched = assistant.text(sender, "in English please")
+    assert "continue in English" in switched and "Where do you live" in switched
+    assert "CSQ" in assistant.text(sender, "I live in Lyon")
+    assert "français" in assistant.text(sender, "en français svp")
+    verdict = ""
+    for answer in ("oui, par le PRTQ", "oui", "oui", "non"):
+        verdict = assistant.text(sender, answer)
+    assert "vous semblez admissible" in verdict
+
+
+def test_the_channel_language_sets_the_first_answer(assistant: Assistant) -> None:
+    text = assistant.text("e2e-widget-fr", "/greet", metadata={"language": "fr"})
+    assert text.startswith("Bonjour")
+
+
+def test_another_language_gets_a_bilingual_answer(assistant: Assistant) -> None:
+    text = assistant.text("e2e-es", "hola, necesito información sobre el permiso de trabajo")
+    assert "English and French" in text and "l'anglais et le français" in text
 
 
 def test_eligibility_check_in_free_text_is_stored(assistant: Assistant) -> None:
