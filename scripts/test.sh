@@ -5,6 +5,14 @@
 source "$(dirname "$0")/common.sh"
 bash scripts/setup.sh
 
+# The browser tests drive Debian's Chromium (never a browser downloaded at run time).
+chromium="${IMP_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ] && [ "${IMP_SKIP_CHROMIUM:-}" != 1 ] && command -v apt-get >/dev/null 2>&1; then
+  log "Installing Debian's chromium for the browser tests (set IMP_SKIP_CHROMIUM=1 to skip)"
+  if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+  "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq chromium >/dev/null
+fi
+
 log "1/6 Lint (ruff)"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .

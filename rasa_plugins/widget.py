@@ -1,0 +1,238 @@
+"""Website chat widget support: its static files and feedback votes, and a socket.io channel.
+
+`WidgetStatic` is an input channel that never receives messages: its blueprint serves
+widget/dist/ at /widget/ and stores "Was this helpful?" votes sent to POST /widget/feedback.
+`WidgetSocketIO` is Rasa's socket.io channel with two fixes: its output forwards each bot
+message's `fact_id` (the stock output drops every key but the text and buttons), and its
+`session_request` handler awaits `AsyncServer.enter_room`, a coroutine since python-socketio
+5.10 that Rasa 3.6 never awaits, so with `session_persistence: true` no answer ever reached
+the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.core.feedback import FeedbackRepository, FeedbackVote, InvalidFeedback, parse_vote
+from actions.core.repository import make_engine
+from actions.core.settings import PROJECT_ROOT, database_url
+
+logger = logging.getLogger(__name__)
+
+DIST_DIR = PROJECT_ROOT / "widget" / "dist"
+MAX_FEEDBACK_BYTES = 2048
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+}
+# One plain file name: no folder, no "..", no hidden file, no encoded separator.
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+")
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+# Session ids a browser may ask to resume; anything else gets a new random id.
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
+# Bot message keys, besides text and buttons, that the widget needs.
+FORWARDED_KEYS = ("fact_id",)
+
+
+def content_security_policy(host: str) -> str:
+    """The demo page's policy: only this server's scripts, styles and socket.io connection."""
+    sockets = f" ws://{host} wss://{host}" if _HOST.fullmatch(host) else ""
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'{sockets}; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'; object-src 'none'"
+    )
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+class WidgetStatic(InputChannel):
+    """Serves the chat widget's files at /widget/ and takes its feedback votes; no messages."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Channel name (not used for messages)."""
+        return "widget"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """The block in credentials.yml takes no settings."""
+        return cls()
+
+    def __init__(self, dist_dir: Path | None = None, db_url: str | None = None) -> None:
+        self.dist_dir = (dist_dir or DIST_DIR).resolve()
+        self._db_url = db_url
+        self._repository: FeedbackRepository | None = None
+        self._lock = threading.Lock()
+
+    def url_prefix(self) -> str:
+        """Absolute, so that Rasa mounts the blueprint at /widget rather than /webhooks/widget."""
+        return "/widget"
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """This channel never answers anybody."""
+        return None
+
+    def repository(self) -> FeedbackRepository:
+        """The feedback repository, its table created on first use."""
+        with self._lock:
+            if self._repository is None:
+                repository = FeedbackRepository(make_engine(self._db_url or database_url()))
+                repository.create_schema()
+                self._repository = repository
+            return self._repository
+
+    def _store(self, vote: FeedbackVote) -> int:
+        return self.repository().add(vote)
+
+    async def file_response(self, name: str, host: str) -> HTTPResponse:
+        """A file of the dist folder with its content type, or 404."""
+        if not _FILE_NAME.fullmatch(name):
+            return _error(404, "not found")
+        path = (self.dist_dir / name).resolve()
+        content_type = CONTENT_TYPES.get(path.suffix.lower())
+        if content_type is None or path.parent != self.dist_dir or not path.is_file():
+            return _error(404, "not found")
+        headers = {
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-cache",
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+            # The bundle is meant to be loaded by other sites' pages.
+            "Cross-Origin-Resource-Policy": "cross-origin",
+        }
+        if path.suffix.lower() == ".html":
+            headers["Content-Security-Policy"] = content_security_policy(host)
+            headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        return await response.file(path, mime_type=content_type, headers=headers)
+
+    async def feedback(self, request: Request) -> HTTPResponse:
+        """Store one vote: 201, or 4xx for bad input, 503 if the database fails; never 500."""
+        try:
+            if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+                return _error(415, "send application/json")
+            body = request.body or b""
+            if len(body) > MAX_FEEDBACK_BYTES:
+                return _error(413, "body too large")
+            try:
+                data = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return _error(400, "the body is not valid JSON")
+            vote = parse_vote(data)
+            vote_id = await asyncio.get_running_loop().run_in_executor(None, self._store, vote)
+        except InvalidFeedback as error:
+            return _error(400, str(error))
+        except SQLAlchemyError:
+            logger.exception("Could not store a feedback vote")
+            return _error(503, "the vote could not be stored, try again later")
+        except Exception:
+            logger.exception("Unexpected error while storing a feedback vote")
+            return _error(503, "the vote could not be stored, try again later")
+        return response.json({"status": "stored", "id": vote_id}, status=201)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Routes for the files and the votes; `on_new_message` is never called."""
+        widget = Blueprint("imp_widget_static", __name__)
+
+        @widget.route("/", methods=["GET", "HEAD"], strict_slashes=False)
+        async def index(request: Request) -> HTTPResponse:
+            return response.redirect("/widget/demo.html")
+
+        @widget.route("/feedback", methods=["POST"])
+        async def feedback(request: Request) -> HTTPResponse:
+            return await self.feedback(request)
+
+        @widget.route("/<name:str>", methods=["GET", "HEAD"])
+        async def static_file(request: Request, name: str) -> HTTPResponse:
+            if not name:  # "/widget/" arrives here with an empty name
+                return response.redirect("/widget/demo.html")
+            return await self.file_response(name, request.host)
+
+        return widget
+
+
+class WidgetSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output, keeping each bot message whole and its `fact_id`."""
+
+    @staticmethod
+    def _extra(kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {key: kwargs[key] for key in FORWARDED_KEYS if kwargs.get(key) is not None}
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """One bot_uttered event per message (newlines kept), with the forwarded keys."""
+        await self._send_message(recipient_id, {"text": text.strip(), **self._extra(kwargs)})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """The text, its buttons as quick replies, and the forwarded keys in one event."""
+        quick_replies = [
+            {"content_type": "text", "title": button["title"], "payload": button["payload"]}
+            for button in buttons
+        ]
+        message = {"text": (text or "").strip(), "quick_replies": quick_replies, **self._extra(kwargs)}
+        await self._send_message(recipient_id, message)
+
+
+class WidgetSocketIO(SocketIOInput):
+    """Rasa's socket.io channel (same settings and events) with `WidgetSocketIOOutput`."""
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """The output used for messages not triggered by the user (e.g. reminders)."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return WidgetSocketIOOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Rasa's socket.io blueprint, its messages answered through `WidgetSocketIOOutput`."""
+
+        async def handle(message: UserMessage) -> None:
+            output = message.output_channel
+            if isinstance(output, SocketIOOutput) and not isinstance(output, WidgetSocketIOOutput):
+                message.output_channel = WidgetSocketIOOutput(output.sio, output.bot_message_evt)
+            await on_new_message(message)
+
+        blueprint = super().blueprint(handle)
+        sio = self.sio
+        if sio is None:  # SocketIOInput.blueprint sets it
+            raise RuntimeError("the socket.io server was not created")
+
+        @sio.on("session_request", namespace=self.namespace)  # replaces Rasa's handler
+        async def session_request(sid: str, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            if isinstance(requested, str) and _SESSION_ID.fullmatch(requested):
+                session_id = requested
+            else:
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                entered = sio.enter_room(sid, session_id, namespace=self.namespace)
+                if inspect.isawaitable(entered):  # a coroutine since python-socketio 5.10
+                    await entered
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            logger.debug(f"Socket.IO client {sid} joined session {session_id}.")
+
+        return blueprint
