@@ -36,6 +36,7 @@ for _ in $(seq 1 "${IMP_START_TIMEOUT:-300}"); do
   if curl -sf "http://localhost:$IMP_PORT/" >/dev/null && curl -sf "http://localhost:$IMP_ACTION_PORT/health" >/dev/null; then
     log "The IMP+ assistant is ready (database: ${IMP_DATABASE_URL%%://*})."
     log "  REST:  curl -s localhost:$IMP_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"how long is the IMP+ permit valid?\"}'"
+    log "  Website widget demo: http://localhost:$IMP_PORT/widget/demo.html (French: ?lang=fr)"
     log "  Chat in a terminal: make chat    Stop: Ctrl-C"
     break
   fi
