@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from actions.core.dialogue import DIALOGUE_PATH, DialogueTexts
 from actions.core.knowledge import KnowledgeBase
+from actions.core.migrations import upgrade_database
 from actions.core.reloading import ReloadingFile
 from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import database_url, facts_path
@@ -16,7 +17,7 @@ dialogue_file: ReloadingFile[DialogueTexts] = ReloadingFile(lambda: DIALOGUE_PAT
 
 @lru_cache(maxsize=1)
 def assessment_repository() -> AssessmentRepository:
-    """The repository on IMP_DATABASE_URL, with its tables created on first use."""
-    repository = AssessmentRepository(make_engine(database_url()))
-    repository.create_schema()
-    return repository
+    """The repository on IMP_DATABASE_URL, its tables migrated to the latest revision on first use."""
+    url = database_url()
+    upgrade_database(url)
+    return AssessmentRepository(make_engine(url))

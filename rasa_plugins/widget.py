@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.core.feedback import FeedbackRepository, FeedbackVote, InvalidFeedback, parse_vote
+from actions.core.migrations import upgrade_database
 from actions.core.repository import make_engine
 from actions.core.settings import PROJECT_ROOT, database_url
 
@@ -99,12 +100,12 @@ class WidgetStatic(InputChannel):
         return None
 
     def repository(self) -> FeedbackRepository:
-        """The feedback repository, its table created on first use."""
+        """The feedback repository, the database migrated (Alembic) on first use."""
         with self._lock:
             if self._repository is None:
-                repository = FeedbackRepository(make_engine(self._db_url or database_url()))
-                repository.create_schema()
-                self._repository = repository
+                url = self._db_url or database_url()
+                upgrade_database(url)
+                self._repository = FeedbackRepository(make_engine(url))
             return self._repository
 
     def _store(self, vote: FeedbackVote) -> int:

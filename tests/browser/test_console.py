@@ -1,0 +1,375 @@
+"""The staff console in headless Chromium, against the real assistant (scripts/run.sh).
+
+The assistant runs with IMP_STAFF_TOKEN set and IMP_FACTS_PATH on a temporary copy of the facts
+file, so editing a fact never touches data/knowledge/facts.yml. Screenshots go to
+tests/artifacts/console-*.png.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from actions.core.settings import PROJECT_ROOT
+from rasa_plugins.staff_console import COOKIE, new_session, sign_session
+from tests.browser.conftest import Assistant, _run_assistant, screenshot, watch
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 90_000
+TOKEN = "console-test-token-" + uuid.uuid4().hex
+SECRET = "console-test-secret-" + uuid.uuid4().hex
+SENDER = "console-e2e-" + uuid.uuid4().hex[:12]
+NONSENSE = "zxqv blorptang frumious"
+NEW_ANSWER = "The IMP+ work permit is valid for 7 years (seven years), according to the console test."
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def console() -> Iterator[tuple[Assistant, Path]]:
+    with tempfile.TemporaryDirectory(prefix="imp-console-") as folder:
+        facts = Path(folder) / "facts.yml"
+        shutil.copyfile(PROJECT_ROOT / "data" / "knowledge" / "facts.yml", facts)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("IMP_STAFF_TOKEN", TOKEN)
+            patch.setenv("IMP_STAFF_SECRET", SECRET)
+            patch.setenv("IMP_STAFF_SESSION_MINUTES", "30")
+            patch.setenv("IMP_FACTS_PATH", str(facts))
+            for assistant in _run_assistant(Path(folder)):
+                yield assistant, facts
+
+
+@pytest.fixture(scope="module")
+def assistant(console) -> Assistant:
+    return console[0]
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.seen = watch(page)
+    yield page
+    context.close()
+
+
+def rest(assistant: Assistant, sender: str, message: str) -> str:
+    request = urllib.request.Request(
+        f"{assistant.url}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": message}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as reply:
+        return "\n".join(m.get("text", "") for m in json.load(reply))
+
+
+def get(url: str, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    request = urllib.request.Request(url, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=60) as reply:
+            return reply.status, dict(reply.headers), reply.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def login(page: Page, assistant: Assistant, name: str = "Test Staff") -> None:
+    page.goto(f"{assistant.url}/staff/login")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Staff token").fill(TOKEN)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+
+
+def assert_clean(page: Page) -> None:
+    assert page.seen.errors == [] and page.seen.console_errors == [] and page.seen.dialogs == []
+
+
+def test_denied_without_login(page: Page, assistant: Assistant) -> None:
+    for path in ["/staff/api/conversations", "/staff/api/votes", "/staff/api/fact-changes"]:
+        status, headers, body = get(assistant.url + path)
+        assert status == 401, path
+        assert json.loads(body) == {"error": "log in first"}
+    status, headers, _ = get(f"{assistant.url}/staff/conversations")
+    assert status == 303 and headers["Location"] == "/staff/login"
+    status, headers, _ = get(f"{assistant.url}/staff/facts/permit_duration")
+    assert status == 303
+    page.goto(f"{assistant.url}/staff/transcript?id=x")
+    expect(page).to_have_url(f"{assistant.url}/staff/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("Your name").fill("Mallory")
+    page.get_by_label("Staff token").fill("wrong-token")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong staff token.")
+    assert page.context.cookies() == []
+    screenshot(page, "console-01-login")
+
+
+def test_login_conversations_and_transcript(page: Page, assistant: Assistant) -> None:
+    assert "3 years" in rest(assistant, SENDER, "how long is the permit valid?")
+    rest(assistant, SENDER, NONSENSE)
+    login(page, assistant)
+    [cookie] = page.context.cookies()
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (
+        COOKIE,
+        True,
+        "Strict",
+        "/staff",
+    )
+    reply = page.goto(f"{assistant.url}/staff/conversations")
+    csp = reply.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert page.locator("script").count() == 0
+    page.get_by_label("Text").fill("blorptang")
+    page.get_by_role("button", name="Search").click()
+    row = page.get_by_role("row").filter(has_text=SENDER)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("rest")
+    expect(page.get_by_role("row")).to_have_count(2)  # header + our conversation only
+    screenshot(page, "console-02-conversations")
+    row.get_by_role("link", name=SENDER).click()
+    expect(page.get_by_role("heading", name="Transcript")).to_be_visible()
+    messages = page.locator(".msg")
+    # (has_text ignores case: the fallback's topic buttons, shown in the bot message, are bot lines)
+    expect(page.locator(".msg.user").filter(has_text="how long is the permit valid?")).to_have_count(1)
+    expect(page.locator(".msg.bot").filter(has_text="3 years").first).to_be_visible()
+    expect(page.locator(".msg.user").filter(has_text=NONSENSE)).to_have_count(1)
+    texts = messages.all_inner_texts()
+    assert texts.index(next(t for t in texts if "permit valid?" in t)) < texts.index(
+        next(t for t in texts if NONSENSE in t)
+    )
+    assert messages.first.locator("time").count() == 1
+    screenshot(page, "console-03-transcript")
+    # the JSON API answers with the session
+    data = page.request.get(f"{assistant.url}/staff/api/conversations?q=blorptang").json()
+    assert [c["sender_id"] for c in data] == [SENDER]
+    assert_clean(page)
+
+
+def test_not_understood_lists_the_nonsense(page: Page, assistant: Assistant) -> None:
+    rest(assistant, SENDER + "-b", NONSENSE.upper())
+    login(page, assistant)
+    page.get_by_role("link", name="Not understood", exact=True).click()
+    row = page.get_by_role("row").filter(has_text=NONSENSE)
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(1)).to_have_text("2")  # grouped case-insensitively
+    expect(page.get_by_role("row").filter(has_text="how long is the permit valid?")).to_have_count(0)
+    screenshot(page, "console-04-not-understood")
+    for name, heading in [("Assessments", "Assessments"), ("Votes", "Was this helpful?")]:
+        page.get_by_role("link", name=name, exact=True).click()
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    assert_clean(page)
+
+
+def test_ask_box_gives_the_answer_with_its_source(page: Page, assistant: Assistant) -> None:
+    login(page, assistant)
+    page.get_by_role("link", name="Ask", exact=True).click()
+    page.get_by_label("Question").fill("how long is the permit valid?")
+    page.get_by_role("button", name="Ask").click()
+    answer = page.locator("#answer-text")
+    expect(answer).to_contain_text("3 years")
+    expect(answer).to_contain_text("Sources:")
+    expect(page.locator(".sources li").first).to_be_visible()
+    expect(page.get_by_text("ask_permit_duration")).to_be_visible()
+    screenshot(page, "console-05-ask")
+    page.get_by_label("Question").fill("how long is the permit valid?")
+    page.get_by_label("Answer in").select_option("fr")
+    page.get_by_role("button", name="Ask").click()
+    expect(page.locator("#answer-text")).to_contain_text("3 ans")
+    page.get_by_label("Question").fill("what is the weather on Mars tomorrow?")
+    page.get_by_label("Answer in").select_option("en")
+    page.get_by_role("button", name="Ask").click()
+    expect(page.get_by_text("no fact answers this intent")).to_be_visible()
+    assert_clean(page)
+
+
+def test_editing_a_fact_changes_the_answer_at_once(page: Page, console) -> None:
+    assistant, facts = console
+    login(page, assistant, name="Fact Editor")
+    page.get_by_role("link", name="Facts", exact=True).click()
+    page.get_by_role("link", name="permit_duration", exact=True).click()
+    expect(page.get_by_role("heading", name="Fact permit_duration")).to_be_visible()
+    page.get_by_label("Answer (English)").fill(NEW_ANSWER)
+    page.get_by_label("As of").fill("2026-11-25")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    assert NEW_ANSWER in " ".join(facts.read_text(encoding="utf-8").split())
+    # over REST, right away, without retraining
+    answer = rest(assistant, "console-after-edit-" + uuid.uuid4().hex[:8], "how long is the permit valid?")
+    assert "7 years" in answer and "3 years" not in answer, answer
+    assert "25 November 2026" in answer
+    page.get_by_role("link", name="Facts", exact=True).click()
+    log = page.locator("table.log")
+    row = log.get_by_role("row").filter(has_text="Fact Editor")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("permit_duration")
+    expect(row.locator("ins")).to_contain_text("7 years")
+    expect(row.locator("del")).to_contain_text("3 years")
+    expect(row).to_contain_text("2022 → 2026-11-25")
+    log.scroll_into_view_if_needed()
+    screenshot(page, "console-06-fact-log")
+    changes = page.request.get(f"{assistant.url}/staff/api/fact-changes").json()
+    assert changes[0]["staff_name"] == "Fact Editor" and changes[0]["new"]["as_of"] == "2026-11-25"
+    assert_clean(page)
+
+
+def test_an_invalid_edit_is_refused_and_changes_nothing(page: Page, console) -> None:
+    assistant, facts = console
+    before = facts.read_text(encoding="utf-8")
+    login(page, assistant)
+    page.goto(f"{assistant.url}/staff/facts/fees")
+    page.get_by_label("As of").evaluate("input => input.removeAttribute('pattern')")
+    page.get_by_label("As of").fill("2023-02-30")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("does not exist")
+    screenshot(page, "console-07-invalid-edit")
+    assert facts.read_text(encoding="utf-8") == before
+
+
+def test_posts_without_csrf_token_or_from_another_origin_are_rejected(page: Page, console) -> None:
+    assistant, facts = console
+    before = facts.read_text(encoding="utf-8")
+    login(page, assistant)
+    page.goto(f"{assistant.url}/staff/facts/permit_duration")
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    version = page.locator("input[name=version]").get_attribute("value")
+    form = {"answer_en": "Hacked: 1 year.", "answer_fr": "Piraté.", "as_of": "2020", "sources": "seed"}
+    url = f"{assistant.url}/staff/facts/permit_duration"
+    missing = page.request.post(url, form={**form, "version": version}, max_redirects=0)
+    assert missing.status == 403
+    wrong = page.request.post(url, form={**form, "version": version, "csrf": "x" * 32}, max_redirects=0)
+    assert wrong.status == 403
+    foreign = page.request.post(
+        url,
+        form={**form, "version": version, "csrf": csrf},
+        headers={"Origin": "http://evil.example"},
+        max_redirects=0,
+    )
+    assert foreign.status == 403
+    null_origin = page.request.post(
+        url, form={**form, "version": version, "csrf": csrf}, headers={"Origin": "null"}, max_redirects=0
+    )
+    assert null_origin.status == 403
+    ask = page.request.post(f"{assistant.url}/staff/ask", form={"question": "fees?"}, max_redirects=0)
+    assert ask.status == 403
+    assert facts.read_text(encoding="utf-8") == before
+    # the same request with the token from the page's own origin is accepted
+    ok = page.request.post(
+        url,
+        form={
+            **form,
+            "version": version,
+            "csrf": csrf,
+            "answer_en": NEW_ANSWER,
+            "sources": "seed, quebec_ca",
+        },
+        headers={"Origin": assistant.url},
+        max_redirects=0,
+    )
+    assert ok.status == 303
+
+
+def test_expired_tampered_and_logged_out_sessions_are_refused(page: Page, assistant: Assistant) -> None:
+    expired = new_session("Old Staff", 30, now=time.time() - 31 * 60)
+    for cookie in [
+        sign_session(SECRET.encode(), expired),
+        sign_session(b"another-secret", new_session("Eve", 30)),
+        sign_session(SECRET.encode(), new_session("Eve", 30))[:-2] + "AA",
+        "garbage",
+    ]:
+        status, _, _body = get(f"{assistant.url}/staff/api/votes", cookie)
+        assert status == 401, cookie
+        assert get(f"{assistant.url}/staff/votes", cookie)[0] == 303
+    # the browser with the expired cookie lands on the login page
+    page.context.add_cookies(
+        [{"name": COOKIE, "value": sign_session(SECRET.encode(), expired), "url": assistant.url + "/staff"}]
+    )
+    page.goto(f"{assistant.url}/staff/votes")
+    expect(page).to_have_url(f"{assistant.url}/staff/login")
+    screenshot(page, "console-08-expired")
+    # a valid session works until logout, then is refused even if replayed
+    valid = sign_session(SECRET.encode(), new_session("Replay", 30))
+    assert get(f"{assistant.url}/staff/api/votes", valid)[0] == 200
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": COOKIE, "value": valid, "url": assistant.url + "/staff"}])
+    page.goto(f"{assistant.url}/staff/votes")
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{assistant.url}/staff/login")
+    assert get(f"{assistant.url}/staff/api/votes", valid)[0] == 401
+
+
+# --- in-process checks of the channel (no server needed) ----------------------------------------
+
+
+class FakeRequest:
+    def __init__(self, headers=None, host="localhost:5005", method="GET") -> None:
+        self.headers = headers or {}
+        self.host = host
+        self.method = method
+        self.cookies = {}
+        self.body = b""
+
+
+def run_in_thread(coroutine):
+    # Playwright's sync API keeps an event loop running in this thread.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def test_without_a_token_every_route_answers_503() -> None:
+    from rasa_plugins.staff_console import StaffConsole
+
+    console = StaffConsole(token="", secret="s")
+
+    async def never_called(*args, **kwargs):
+        raise AssertionError("the handler ran without a token")
+
+    api = run_in_thread(console.guarded(never_called, api=True)(FakeRequest()))
+    assert api.status == 503 and b"not configured" in api.body
+    page = run_in_thread(console.guarded(never_called)(FakeRequest()))
+    assert page.status == 503 and b"not configured" in page.body
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_session_signing_and_origin_rules() -> None:
+    from rasa_plugins.staff_console import StaffConsole, read_session
+
+    secret = b"k" * 32
+    session = new_session("Ana", 30, now=1000.0)
+    cookie = sign_session(secret, session)
+    assert read_session(secret, cookie, now=1001.0) == session
+    assert read_session(secret, cookie, now=1000.0 + 30 * 60) is None  # expired
+    assert read_session(b"other", cookie, now=1001.0) is None
+    _payload, signature = cookie.split(".")
+    forged = sign_session(b"other", {**session, "name": "Eve"}).split(".")[0] + "." + signature
+    assert read_session(secret, forged, now=1001.0) is None
+    allowed = StaffConsole.origin_allowed
+    assert allowed(FakeRequest({"origin": "http://localhost:5005"}))
+    assert allowed(FakeRequest({"origin": "https://LOCALHOST:5005"}))
+    assert allowed(FakeRequest({}))  # no Origin, no Referer: not a browser form
+    assert allowed(FakeRequest({"referer": "http://localhost:5005/staff/facts"}))
+    for origin in [
+        "http://evil.example",
+        "null",
+        "http://localhost:5006",
+        "http://localhost:5005.evil.example",
+    ]:
+        assert not allowed(FakeRequest({"origin": origin})), origin
+    assert not allowed(FakeRequest({"referer": "http://evil.example/staff"}))
