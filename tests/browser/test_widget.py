@@ -363,6 +363,28 @@ def test_french_ui_strings_when_configured_fr(widget: Widget) -> None:
     widget.assert_clean()
 
 
+def test_french_widget_runs_an_eligibility_check_in_french(widget: Widget, assistant: Assistant) -> None:
+    widget.goto("fr")
+    widget.open("Ouvrir le clavardage de l'assistant PMI+")
+    expect(widget.bot.first).to_contain_text("Bonjour")
+    widget.choose("Vérifier mon admissibilité")
+    for question, answer in [
+        ("Où vivez-vous", "À l'extérieur du Canada"),
+        ("CSQ", "Oui, Programme régulier des travailleurs qualifiés (PRTQ)"),
+        ("toujours valide", "Oui, toujours valide"),
+        ("lettre d'invitation", "Oui"),
+        ("résidence permanente", "Je n'ai pas encore présenté de demande"),
+    ]:
+        expect(widget.bot.last).to_contain_text(question)
+        widget.choose(answer)
+    expect(widget.bot.last).to_contain_text("vous semblez admissible")
+    expect(widget.bot.last).to_contain_text("Sources :")
+    screenshot(widget.page, "09-french-eligibility-verdict")
+    [stored] = AssessmentRepository(make_engine(assistant.database_url)).for_conversation(widget.session_id())
+    assert stored.verdict == "eligible"
+    widget.assert_clean()
+
+
 def test_usable_on_a_360_px_phone(browser, assistant: Assistant) -> None:
     context = browser.new_context(
         viewport={"width": 360, "height": 640}, device_scale_factor=2, is_mobile=True, has_touch=True
