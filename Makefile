@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test` (see README.md).
-.PHONY: run test chat train setup lint clean
+.PHONY: run test chat train setup lint clean bench
 
 run: ## set up on first use, train when needed, start both servers on SQLite
 	@bash scripts/run.sh
@@ -21,3 +21,6 @@ lint:
 
 clean: ## remove build output (keeps .venv and the database)
 	rm -rf build results models/*.tar.gz
+
+bench: ## benchmark vs a bare `rasa init` bot (~25 min; BENCH_ARGS="--quick" ~8 min, "--train" retrains)
+	@bash -c 'source scripts/common.sh && "$$PY" bench/run.py $(BENCH_ARGS)'

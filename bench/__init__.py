@@ -1,0 +1,1 @@
+"""The project benchmark (bench/run.py): the assistant against a bare `rasa init` bot."""

@@ -1,0 +1,552 @@
+"""The project's benchmark: the IMP+ assistant against a bare `rasa init` bot, in one run.
+
+Usage: .venv/bin/python bench/run.py [--quick] [--train]   (or `make bench`)
+
+1. Baseline: a `rasa init --no-prompt` bot created and trained in a temp dir (training timed),
+   served in memory with one Sanic worker.
+2. The assistant (the model of `scripts/train.sh`; with `--train` a forced retrain, timed) on
+   SQLite, on PostgreSQL (a fresh database on 127.0.0.1:5432, dropped after) and on PostgreSQL
+   with the Redis lock store and 2 Sanic workers, each with its action server.
+3. For 1, 10 and 50 simulated users (1 and 10 with --quick) talking without pause: latency per
+   turn (p50/p95/p99), messages/s, errors, peak RSS of the servers' processes (/proc).
+4. One user holding a 300-turn conversation (100 with --quick): median latency per block of 50
+   turns, for the baseline and the assistant (on PostgreSQL; in full mode also with the
+   conversation window turned off, IMP_TRACKER_WINDOW_TURNS=0, to show what it fixes).
+5. The targets, each PASS or MISS; the figures also go to results/bench/bench-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.conversations import (  # noqa: E402
+    ASSISTANT_CONVERSATIONS,
+    BASELINE_CONVERSATIONS,
+    long_conversation,
+)
+from bench.load import (  # noqa: E402
+    LevelResult,
+    block_medians,
+    run_level,
+    run_long_conversation,
+    warm_up,
+)
+from bench.servers import Process, Server, free_port, start, wait_until_up  # noqa: E402
+
+BIN = Path(sys.executable).parent
+RASA = str(BIN / "rasa")
+POSTGRES_ADMIN_URL = os.environ.get("IMP_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("IMP_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+TRAINING_RECORD = ROOT / "bench" / "training_time.json"
+START_TIMEOUT = 300.0
+TRAIN_TIMEOUT = 1800.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much load, for how long."""
+
+    levels: tuple[int, ...]
+    seconds: dict[int, float]
+    long_turns: int
+    long_time_limit: float
+    window_off_run: bool
+    speedups: bool
+
+
+FULL = Plan((1, 10, 50), {1: 25.0, 10: 30.0, 50: 40.0}, 300, 420.0, window_off_run=True, speedups=True)
+QUICK = Plan((1, 10), {1: 15.0, 10: 20.0}, 100, 150.0, window_off_run=False, speedups=False)
+TWO_WORKERS = "assistant-postgresql-redis-2-workers"
+
+
+def say(text: str) -> None:
+    """Progress on stderr (the report goes to stdout)."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    """The environment of every server: the caller's, without the project's server settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("IMP_") and key not in ("SANIC_WORKERS", "PYTHONPATH")
+    }
+    env.update(
+        RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT), SANIC_WORKERS="1"
+    )
+    env.update(extra)
+    return env
+
+
+# --- models ---------------------------------------------------------------------------------
+
+
+def train_baseline(workdir: Path, log_dir: Path) -> tuple[Path, Path, float]:
+    """`rasa init --no-prompt` in workdir/bot (it trains the moodbot): (bot dir, model, seconds)."""
+    bot = workdir / "bot"
+    bot.mkdir()
+    started = time.monotonic()
+    with open(log_dir / "baseline-train.log", "w") as log:
+        subprocess.run(  # noqa: S603 (a fixed command line)
+            [RASA, "init", "--no-prompt", "--init-dir", str(bot)],
+            cwd=workdir,
+            env=base_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            timeout=TRAIN_TIMEOUT,
+            check=True,
+        )
+    seconds = time.monotonic() - started
+    models = sorted((bot / "models").glob("*.tar.gz"))
+    if not models:
+        raise RuntimeError(f"rasa init trained no model; see {log_dir / 'baseline-train.log'}")
+    return bot, models[-1], seconds
+
+
+def our_model(force_train: bool, workdir: Path, log_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The assistant's model and its training time (measured now with --train, else the last known)."""
+    if force_train:
+        out = workdir / "imp-model"
+        started = time.monotonic()
+        with open(log_dir / "assistant-train.log", "w") as log:
+            subprocess.run(  # noqa: S603 (a fixed command line)
+                [
+                    *(RASA, "train", "--force", "--config", "config.yml", "--domain", "domain.yml"),
+                    *("--data", "data/nlu", "data/rules", "data/stories"),
+                    *("--out", str(out), "--fixed-model-name", "imp-assistant-bench"),
+                ],
+                cwd=ROOT,
+                env=base_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=TRAIN_TIMEOUT,
+                check=True,
+            )
+        record = {
+            "seconds": round(time.monotonic() - started, 1),
+            "date": time.strftime("%Y-%m-%d"),
+            "how": "bench/run.py --train (rasa train --force, same arguments as scripts/train.sh)",
+        }
+        TRAINING_RECORD.write_text(json.dumps(record, indent=2) + "\n")
+        return out / "imp-assistant-bench.tar.gz", {**record, "measured_now": True}
+    started = time.monotonic()
+    model = subprocess.run(  # noqa: S603 (a fixed command line)
+        ["bash", str(ROOT / "scripts" / "train.sh")],  # noqa: S607
+        cwd=ROOT,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=TRAIN_TIMEOUT,
+        check=True,
+    ).stdout.strip()
+    took = time.monotonic() - started
+    record = json.loads(TRAINING_RECORD.read_text()) if TRAINING_RECORD.exists() else {}
+    if took > 60:  # scripts/train.sh had to train (data or config changed): that is a measurement
+        record = {"seconds": round(took, 1), "date": time.strftime("%Y-%m-%d"), "how": "scripts/train.sh"}
+        TRAINING_RECORD.write_text(json.dumps(record, indent=2) + "\n")
+        return Path(model), {**record, "measured_now": True}
+    return Path(model), {**record, "measured_now": False}
+
+
+# --- databases --------------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new database on the machine's PostgreSQL, dropped afterwards."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    name = f"imp_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                {"name": name},
+            )
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@contextmanager
+def redis_prefix() -> Iterator[str]:
+    """A Redis lock store URL with a key prefix of its own; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"bench{uuid.uuid4().hex[:10]}"
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    client.ping()
+    try:
+        yield f"{REDIS_URL}?key_prefix={prefix}"
+    finally:
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
+        client.close()
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+def start_baseline(bot: Path, model: Path, log_dir: Path) -> Server:
+    """The rasa init bot: `rasa run --enable-api`, in-memory tracker store, one worker."""
+    port = free_port()
+    rasa = start(
+        "baseline-rasa",
+        [
+            *(RASA, "run", "--model", str(model), "--enable-api", "--auth-token", secrets.token_urlsafe(16)),
+            *("--interface", "127.0.0.1", "--port", str(port)),
+            *("--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
+        ],
+        bot,
+        base_env(),
+        log_dir,
+    )
+    server = Server("baseline", port, rasa)
+    server.started_in = wait_until_up(f"http://127.0.0.1:{port}/", [rasa], START_TIMEOUT)
+    return server
+
+
+def start_assistant(name: str, model: Path, log_dir: Path, speedups: bool = False, **env: str) -> Server:
+    """The action server and the Rasa server with scripts/run.sh's arguments (with `speedups`,
+    the Rasa server also installs rasa_plugins.speedups, through bench/speedups_site)."""
+    port, action_port = free_port(), free_port()
+    environment = base_env(
+        IMP_PORT=str(port),
+        IMP_ACTION_PORT=str(action_port),
+        IMP_ACTION_ENDPOINT=f"http://127.0.0.1:{action_port}/webhook",
+        **env,
+    )
+    rasa_environment = dict(environment)
+    if speedups:
+        rasa_environment["PYTHONPATH"] = f"{ROOT / 'bench' / 'speedups_site'}:{ROOT}"
+    actions = start(
+        f"{name}-actions",
+        [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],
+        ROOT,
+        environment,
+        log_dir,
+    )
+    rasa = start(
+        f"{name}-rasa",
+        [
+            *(RASA, "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port)),
+            *("--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
+            *(
+                "--cors",
+                f"http://localhost:{port}",
+                "--enable-api",
+                "--auth-token",
+                secrets.token_urlsafe(16),
+            ),
+        ],
+        ROOT,
+        rasa_environment,
+        log_dir,
+    )
+    server = Server(name, port, rasa, actions)
+    processes: list[Process] = [rasa, actions]
+    try:
+        started = time.monotonic()
+        wait_until_up(f"http://127.0.0.1:{action_port}/health", processes, START_TIMEOUT)
+        wait_until_up(f"http://127.0.0.1:{port}/", processes, START_TIMEOUT)
+        server.started_in = time.monotonic() - started
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One way of serving the assistant."""
+
+    name: str
+    env: dict[str, str]
+    speedups: bool = False
+    levels: bool = True
+    long: bool = False
+
+    def starter(self, log_dir: Path) -> Callable[[], Server]:
+        """A function that starts it."""
+        return lambda: start_assistant(self.name, self.model, log_dir, self.speedups, **self.env)
+
+    model: Path = Path()
+
+
+def assistant_configurations(
+    plan: Plan, model: Path, workdir: Path, postgres_url: str, lock_store_url: str
+) -> list[Configuration]:
+    """SQLite, PostgreSQL, PostgreSQL + Redis with 2 workers (and the extra runs of the plan)."""
+    postgres = {"IMP_DATABASE_URL": postgres_url}
+    two_workers = {**postgres, "IMP_LOCK_STORE_URL": lock_store_url, "SANIC_WORKERS": "2"}
+    sqlite = {"IMP_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
+    configurations = [
+        Configuration("assistant-sqlite", sqlite),
+        Configuration("assistant-postgresql", postgres, long=True),
+        Configuration(TWO_WORKERS, two_workers),
+    ]
+    if plan.speedups:
+        configurations += [
+            Configuration("assistant-postgresql+speedups", postgres, speedups=True, long=True),
+            Configuration(f"{TWO_WORKERS}+speedups", two_workers, speedups=True),
+        ]
+    if plan.window_off_run:
+        no_window = {**postgres, "IMP_TRACKER_WINDOW_TURNS": "0"}
+        configurations.append(
+            Configuration("assistant-postgresql-no-window", no_window, levels=False, long=True)
+        )
+    return [dataclasses.replace(c, model=model) for c in configurations]
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def measure_levels(server: Server, plan: Plan, conversations: list[list[str]]) -> list[LevelResult]:
+    """Every load level of the plan."""
+    results = []
+    for users in plan.levels:
+        say(f"{server.name}: {users} user(s) for {plan.seconds[users]:.0f} s")
+        result = asyncio.run(
+            run_level(
+                server.url,
+                users,
+                plan.seconds[users],
+                conversations,
+                f"{server.name}-{users}",
+                server.rss,
+            )
+        )
+        say(
+            f"  {result.throughput:.1f} msg/s, p50 {result.percentile(50):.0f} ms, "
+            f"p95 {result.percentile(95):.0f} ms, errors {result.errors}"
+        )
+        results.append(result)
+    return results
+
+
+def measure_long(server: Server, plan: Plan, conversations: list[list[str]]) -> list[float]:
+    """One user, one conversation of plan.long_turns turns: median ms per block of 50."""
+    say(f"{server.name}: one conversation of {plan.long_turns} turns")
+    turns = asyncio.run(
+        run_long_conversation(
+            server.url,
+            f"{server.name}-long-{uuid.uuid4().hex[:6]}",
+            long_conversation(conversations, plan.long_turns),
+            plan.long_time_limit,
+        )
+    )
+    errors = sum(not turn.ok for turn in turns)
+    medians = block_medians(turns)
+    say(f"  {len(turns)} turns, {errors} errors, block medians (ms): {[round(m) for m in medians]}")
+    return medians
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, NaN when the denominator is 0."""
+    return numerator / denominator if denominator else float("nan")
+
+
+def evaluate(results: dict[str, Any], plan: Plan, variant: str) -> list[tuple[str, bool, str]]:
+    """The targets as (name, met, figure), for the configurations named with `variant`."""
+    top = max(plan.levels)
+    rate = {name: levels[-1]["messages_per_s"] for name, levels in results["levels"].items()}
+    baseline_rate = rate.get("baseline", 0.0)
+    pg_rate = rate.get(f"assistant-postgresql{variant}", 0.0)
+    workers_rate = rate.get(f"{TWO_WORKERS}{variant}", 0.0)
+    one_user = results["levels"].get(f"assistant-postgresql{variant}", [{}])[0].get("p95_ms", float("nan"))
+    ours_long = results["long"].get(f"assistant-postgresql{variant}", [])
+    growth = ratio(ours_long[-1], ours_long[0]) if len(ours_long) >= 2 else float("nan")
+    last_block = f"{50 * (len(ours_long) - 1) + 1}-{50 * len(ours_long)}"
+    return [
+        (
+            f"assistant on PostgreSQL >= 1.0x the baseline's msg/s ({top} users)",
+            ratio(pg_rate, baseline_rate) >= 1.0,
+            f"{pg_rate:.1f} / {baseline_rate:.1f} = {ratio(pg_rate, baseline_rate):.2f}x",
+        ),
+        (
+            f"assistant with 2 workers (PostgreSQL + Redis) >= 1.8x the baseline's msg/s ({top} users)",
+            ratio(workers_rate, baseline_rate) >= 1.8,
+            f"{workers_rate:.1f} / {baseline_rate:.1f} = {ratio(workers_rate, baseline_rate):.2f}x",
+        ),
+        ("assistant p95 for one user <= 100 ms (PostgreSQL)", one_user <= 100, f"{one_user:.0f} ms"),
+        (
+            f"assistant turns {last_block} <= 1.5x turns 1-50 (median, PostgreSQL)",
+            growth <= 1.5,
+            f"{growth:.2f}x",
+        ),
+    ]
+
+
+def report(results: dict[str, Any], plan: Plan) -> list[tuple[str, bool, str]]:
+    """Print the tables and the targets; return the targets as (name, met, figure)."""
+    print("\n== Training ==")
+    print(f"baseline (rasa init --no-prompt, moodbot): {results['baseline_training_s']:.0f} s")
+    ours = results["assistant_training"]
+    if ours.get("seconds"):
+        when = "measured in this run" if ours.get("measured_now") else f"last known, {ours.get('date')}"
+        print(f"assistant: {ours['seconds']:.0f} s ({when}; {ours.get('how', '')})")
+    else:
+        print("assistant: no figure yet (run with --train)")
+
+    print("\n== Load (users talking without pause; latency per turn) ==")
+    header = (
+        f"{'configuration':<46}{'users':>6}{'msgs':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'msg/s':>8}{'errors':>7}{'silent':>7}{'rasa MB':>9}{'actions MB':>11}"
+    )
+    print(header)
+    for name, levels in results["levels"].items():
+        for level in levels:
+            print(
+                f"{name:<46}{level['users']:>6}{level['messages']:>7}{level['p50_ms']:>9.0f}"
+                f"{level['p95_ms']:>9.0f}{level['p99_ms']:>9.0f}{level['messages_per_s']:>8.1f}"
+                f"{level['errors']:>7}{level['silent']:>7}{level['rasa_rss_mb']:>9}{level['actions_rss_mb']:>11}"
+            )
+
+    print("\n== One long conversation: median latency (ms) per block of 50 turns ==")
+    for name, medians in results["long"].items():
+        blocks = "  ".join(f"{50 * i + 1}-{50 * (i + 1)}: {m:.0f}" for i, m in enumerate(medians))
+        growth = ratio(medians[-1], medians[0]) if medians else float("nan")
+        print(f"{name:<46}{blocks}   last/first {growth:.2f}x")
+
+    targets = evaluate(results, plan, "")
+    print("\n== Targets (the assistant as wired) ==")
+    for name, met, figure in targets:
+        print(f"{'PASS' if met else 'MISS'}  {name}: {figure}")
+    if "assistant-postgresql+speedups" in results["levels"]:
+        print("\n== The same targets with rasa_plugins.speedups installed (measured, not wired yet) ==")
+        for name, met, figure in evaluate(results, plan, "+speedups"):
+            print(f"{'PASS' if met else 'MISS'}  {name}: {figure}")
+    return targets
+
+
+def main() -> int:
+    """Run the benchmark; exit 0 whether or not the targets are met (1 if it could not run)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 and 10 users, a 100-turn conversation")
+    parser.add_argument("--train", action="store_true", help="retrain the assistant (timed)")
+    parser.add_argument(
+        "--speedups", action="store_true", help="with --quick: also measure the +speedups configurations"
+    )
+    parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs (path printed)")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    if args.speedups:
+        plan = dataclasses.replace(plan, speedups=True)
+    began = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="imp-bench-"))
+    log_dir = workdir / "logs"
+    log_dir.mkdir()
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "mode": "quick" if args.quick else "full",
+        "levels": {},
+        "long": {},
+        "start_seconds": {},
+    }
+    started: dict[str, Server] = {}
+
+    def run(server: Server, conversations: list[list[str]], levels: bool, long: bool) -> None:
+        try:
+            asyncio.run(warm_up(server.url, f"{server.name}-warmup", conversations[0]))
+            if levels:
+                measured = measure_levels(server, plan, conversations)
+                results["levels"][server.name] = [level.summary() for level in measured]
+            if long:
+                results["long"][server.name] = measure_long(server, plan, conversations)
+        finally:
+            server.stop()
+
+    try:
+        say("training the baseline (rasa init --no-prompt)")
+        bot, baseline_model, results["baseline_training_s"] = train_baseline(workdir, log_dir)
+        say(f"baseline trained in {results['baseline_training_s']:.0f} s")
+        model, results["assistant_training"] = our_model(args.train, workdir, log_dir)
+        results["assistant_model"] = model.name
+        with fresh_postgres_database() as postgres_url, redis_prefix() as lock_store_url:
+            configurations = assistant_configurations(plan, model, workdir, postgres_url, lock_store_url)
+            starts: dict[str, Callable[[], Server]] = {
+                "baseline": lambda: start_baseline(bot, baseline_model, log_dir),
+                **{c.name: c.starter(log_dir) for c in configurations},
+            }
+            # Start every server at once (loading a model takes a minute or more on a busy
+            # machine); idle servers use no CPU while the others are measured one at a time.
+            say(f"starting {len(starts)} servers")
+            with ThreadPoolExecutor(len(starts)) as pool:
+                futures = {name: pool.submit(starter) for name, starter in starts.items()}
+                errors = []
+                for name, future in futures.items():
+                    try:
+                        started[name] = future.result()
+                    except Exception as error:
+                        errors.append(f"{name} did not start: {error}")
+                if errors:
+                    raise RuntimeError("\n".join(errors))
+            for name, server in started.items():
+                results["start_seconds"][name] = round(server.started_in, 1)
+            say("all ready: " + ", ".join(f"{n} {s.started_in:.0f} s" for n, s in started.items()))
+            run(started["baseline"], BASELINE_CONVERSATIONS, levels=True, long=True)
+            for configuration in configurations:
+                run(
+                    started[configuration.name],
+                    ASSISTANT_CONVERSATIONS,
+                    levels=configuration.levels,
+                    long=configuration.long,
+                )
+    except Exception as error:
+        say(f"the benchmark failed: {error}")
+        for server in started.values():
+            for process in server.processes():
+                if process.alive() or process.popen.returncode not in (0, None, -15):
+                    say(f"--- {process.name} log ---\n{process.tail()}")
+        return 1
+    finally:
+        for server in started.values():
+            server.stop()
+        if not args.keep_logs:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            say(f"logs kept in {log_dir}")
+    results["seconds"] = round(time.monotonic() - began)
+    targets = report(results, plan)
+    results["targets"] = [{"target": name, "met": met, "figure": figure} for name, met, figure in targets]
+    out = ROOT / "results" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nWhole benchmark: {results['seconds'] / 60:.1f} min. Figures: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
