@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test` (see README.md).
-.PHONY: run test chat train setup lint clean bench
+.PHONY: run test chat train setup lint clean bench retention
 
 run: ## set up on first use, train when needed, start both servers on SQLite
 	@bash scripts/run.sh
@@ -18,6 +18,9 @@ setup: ## create .venv, install pinned packages, build the spaCy pipeline
 
 lint:
 	@bash -c 'source scripts/common.sh && "$$VENV/bin/ruff" check . && "$$VENV/bin/ruff" format --check .'
+
+retention: ## delete conversations older than DAYS days (make retention DAYS=30; default $$IMP_RETENTION_DAYS)
+	@bash -c 'source scripts/common.sh && "$$PY" -m scripts.retention $(if $(DAYS),--days "$(DAYS)")'
 
 clean: ## remove build output (keeps .venv and the database)
 	rm -rf build results models/*.tar.gz

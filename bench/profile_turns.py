@@ -7,7 +7,9 @@
 
 `baseline` needs --model (a `rasa init` bot's model) and keeps the conversation in memory;
 `assistant` uses the model of scripts/train.sh, the project's SQL tracker store (windowed
-unless IMP_TRACKER_WINDOW_TURNS=0) and a running action server. Only the turns from
+unless IMP_TRACKER_WINDOW_TURNS=0), endpoints.yml's action endpoint (on --action-url), a running
+action server and rasa_plugins.speedups as wired (`--without session,past_states` or `--without
+all` puts Rasa's own code back, to measure each). Only the turns from
 --profile-from on run inside `profiled_turn`, so `summary` counts only their samples.
 """
 
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import collections
 import logging
+import os
 import statistics
 import subprocess
 import sys
@@ -46,6 +49,30 @@ async def plain_turn(agent: object, message: str, sender: str) -> None:
     await agent.handle_message(UserMessage(message, CollectingOutputChannel(), sender))  # type: ignore[attr-defined]
 
 
+# What `--without` can turn back into Rasa as shipped (rasa_plugins.speedups and endpoints.yml).
+WITHOUT = ("validate", "resolve_by_type", "session", "past_states", "selective_domain")
+
+
+def restore_rasa(names: list[str]) -> None:
+    """Put Rasa's own code back for the named speed-ups ("all": every one)."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from rasa_plugins import speedups
+
+    if "validate" in names:
+        RemoteAction._validate_action_result = speedups._rasa_validate_action_result  # type: ignore[method-assign]
+    if "resolve_by_type" in names:
+        Event.resolve_by_type = staticmethod(speedups._rasa_resolve_by_type)  # type: ignore[method-assign]
+    if "session" in names:
+        EndpointConfig.request = speedups._rasa_request  # type: ignore[method-assign]
+        EndpointConfig.session = speedups._rasa_session  # type: ignore[method-assign]
+    if "past_states" in names:
+        DialogueStateTracker.past_states = speedups._rasa_past_states  # type: ignore[method-assign]
+
+
 def play(args: argparse.Namespace) -> None:
     """Load the bot, play the conversation, print the median latency per block of 50 turns."""
     from rasa.core.agent import Agent
@@ -55,12 +82,16 @@ def play(args: argparse.Namespace) -> None:
 
     configure_structlog(logging.INFO)  # as `rasa run` does: debug entries are dropped early
 
-    if args.speedups:
-        from rasa_plugins import speedups
-
-        speedups.install()
     if args.bot == "assistant":
-        from rasa_plugins.tracker_store import EnvSQLTrackerStore
+        from rasa.utils.endpoints import read_endpoint_config
+
+        from rasa_plugins.tracker_store import EnvSQLTrackerStore  # installs rasa_plugins.speedups
+
+        restore_rasa(args.without)
+        os.environ["IMP_ACTION_ENDPOINT"] = args.action_url
+        action_endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
+        if "selective_domain" in args.without:
+            action_endpoint = EndpointConfig(url=args.action_url)
 
         model = (
             args.model
@@ -75,7 +106,7 @@ def play(args: argparse.Namespace) -> None:
             model,
             tracker_store=EnvSQLTrackerStore(host=args.database),
             lock_store=InMemoryLockStore(),
-            action_endpoint=EndpointConfig(url=args.action_url),
+            action_endpoint=action_endpoint,
         )
         conversations = ASSISTANT_CONVERSATIONS
     else:
@@ -137,8 +168,16 @@ def main() -> None:
     parser.add_argument("--database", default=f"sqlite:///{ROOT / 'var' / 'profile.db'}")
     parser.add_argument("--action-url", default="http://127.0.0.1:5055/webhook")
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--speedups", action="store_true", help="install rasa_plugins.speedups first")
+    parser.add_argument(
+        "--without",
+        default="",
+        help=f"comma-separated speed-ups to turn off, Rasa as shipped for them: {', '.join(WITHOUT)} or all",
+    )
     args = parser.parse_args()
+    args.without = list(WITHOUT) if args.without == "all" else [n for n in args.without.split(",") if n]
+    unknown = set(args.without) - set(WITHOUT)
+    if unknown:
+        parser.error(f"unknown --without: {', '.join(sorted(unknown))}")
     if args.bot == "summary":
         summary(Path(args.path), args.top)
     else:

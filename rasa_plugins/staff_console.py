@@ -74,6 +74,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 NAV = (
+    ("handoffs", "Handoff queue"),
     ("conversations", "Conversations"),
     ("not-understood", "Not understood"),
     ("assessments", "Assessments"),
@@ -464,6 +465,8 @@ class StaffConsole(InputChannel):
         items = []
         for line in lines:
             who = "User" if line.role == "user" else "Assistant"
+            if line.role == "bot" and line.staff:  # a staff reply during a handoff
+                who = f"Staff ({e(line.staff)})"
             meta = ""
             if line.role == "user" and line.intent:
                 confidence = f" {line.confidence:.2f}" if line.confidence is not None else ""
@@ -889,6 +892,9 @@ class StaffConsole(InputChannel):
         staff.add_route(
             self.guarded(self.api, api=True), "/api/<what:[a-z-]{1,32}>", methods=["GET"], name="api"
         )
+        from rasa_plugins.handoff_console import add_routes  # imports this module
+
+        add_routes(staff, self)  # the handoff queue (handoff_console.py)
         return staff
 
 

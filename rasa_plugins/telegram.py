@@ -49,6 +49,7 @@ SECRET_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Telegram's own limits: longer values cannot come from Telegram.
 MAX_TEXT_LENGTH = 4096
 MAX_CALLBACK_DATA_BYTES = 64
+MAX_ID = 2**53
 # What we send per message (Telegram counts UTF-16 units: keep a margin).
 MAX_SENT_TEXT_LENGTH = 4000
 MAX_BODY_BYTES = 1024 * 1024
@@ -166,10 +167,15 @@ def _object(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _is_id(value: Any) -> bool:
+    """A Telegram user or chat id: an integer of at most 52 bits (longer ones cannot come from Telegram)."""
+    return _is_int(value) and abs(value) < MAX_ID
+
+
 def _chat_id(message: Mapping[str, Any] | None) -> int | None:
     chat = _object(message.get("chat")) if message else None
     chat_id = chat.get("id") if chat else None
-    return chat_id if _is_int(chat_id) else None
+    return chat_id if _is_id(chat_id) else None
 
 
 def _is_private(message: Mapping[str, Any]) -> bool:
@@ -482,7 +488,7 @@ class SecureTelegramInput(TelegramInput):
             return "ignored: callback query without usable data"
         user = _object(query.get("from"))
         chat_id = _chat_id(_object(query.get("message")))
-        if chat_id is None and user and _is_int(user.get("id")):
+        if chat_id is None and user and _is_id(user.get("id")):
             chat_id = user["id"]  # a button under an inline-mode message: answer the user privately
         if chat_id is None:
             return "ignored: no chat id"
@@ -552,6 +558,15 @@ class SecureTelegramInput(TelegramInput):
                 return response.json({"ok": True, "webhook_url": self.webhook_url})
             return response.json(
                 {"ok": False, "error": "Telegram refused setWebhook (see logs)."}, status=502
+            )
+
+        @telegram_webhook.route("/webhook", methods=["GET", "PUT", "PATCH", "DELETE"])
+        async def wrong_method(request: Request) -> HTTPResponse:
+            """Updates are POSTed: a JSON 405 instead of Sanic's HTML page."""
+            return response.json(
+                {"ok": False, "error": f"{request.method} is not allowed here: Telegram POSTs updates"},
+                status=405,
+                headers={"Allow": "POST"},
             )
 
         @telegram_webhook.route("/webhook", methods=["POST"])

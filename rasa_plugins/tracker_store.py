@@ -38,15 +38,18 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy.engine import URL, Engine, make_url
 
+from actions.core.migrations import upgrade_database
 from actions.core.settings import database_url
+from actions.core.settings import db_connect_timeout as connect_timeout
+from actions.core.settings import db_max_overflow as max_overflow
+from actions.core.settings import db_pool_size as pool_size
+from rasa_plugins import handoff, speedups
+from rasa_plugins.privacy import PrivacyTrackerStoreMixin
 from rasa_plugins.windowed_tracker import WindowedTrackerStoreMixin
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_POOL_SIZE = 5
-DEFAULT_MAX_OVERFLOW = 5
 DEFAULT_POOL_TIMEOUT = 10.0
-DEFAULT_CONNECT_TIMEOUT = 15.0
 # Longest wait for one new connection (start-up and during conversations).
 MAX_ATTEMPT_TIMEOUT = 5
 NOT_SAVED_MESSAGE = (
@@ -60,34 +63,6 @@ class DatabaseUnavailable(RasaException):
 
 class ConversationStoreError(RasaException):
     """A conversation could not be read from or written to the database."""
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as error:
-        raise RasaException(f"{name} must be a number, got {raw!r}.") from error
-    if value < 0:
-        raise RasaException(f"{name} must not be negative, got {raw!r}.")
-    return value
-
-
-def pool_size() -> int:
-    """Connections kept open per process (IMP_DB_POOL_SIZE, 5 by default)."""
-    return int(_env_number("IMP_DB_POOL_SIZE", DEFAULT_POOL_SIZE))
-
-
-def max_overflow() -> int:
-    """Extra connections opened under load per process (IMP_DB_MAX_OVERFLOW, 5 by default)."""
-    return int(_env_number("IMP_DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW))
-
-
-def connect_timeout() -> float:
-    """Seconds start-up waits for the database (IMP_DB_CONNECT_TIMEOUT, 15 by default)."""
-    return _env_number("IMP_DB_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)
 
 
 def masked_url(url: str | URL) -> str:
@@ -139,7 +114,7 @@ def create_tracker_engine(url: str | URL) -> Engine:
     return sa.create_engine(parsed, **engine_options(parsed))
 
 
-class EnvSQLTrackerStore(WindowedTrackerStoreMixin, SQLTrackerStore):
+class EnvSQLTrackerStore(PrivacyTrackerStoreMixin, WindowedTrackerStoreMixin, SQLTrackerStore):
     """SQLTrackerStore on IMP_DATABASE_URL; the policies get a bounded window (windowed_tracker)."""
 
     def __init__(
@@ -193,7 +168,14 @@ class EnvSQLTrackerStore(WindowedTrackerStoreMixin, SQLTrackerStore):
             # Another server created the table at the same moment: fine if it is there now.
             if not sa.inspect(self.engine).has_table(self.SQLEvent.__tablename__):
                 raise
-        self.create_window_table()
+        # The project's tables (imp_tracker_windows among them) come from its Alembic migrations,
+        # run on an engine with the same bounded connection time (lock-protected on PostgreSQL).
+        migrations_engine = sa.create_engine(self.engine.url, future=True, **engine_options(self.engine.url))
+        try:
+            upgrade_database(engine=migrations_engine)
+        finally:
+            migrations_engine.dispose()
+        self._window_table_ready = True
 
 
 class StrictTrackerStore(FailSafeTrackerStore):
@@ -271,6 +253,8 @@ def install() -> None:
     Agent._imp_rasa_handle_message = _rasa_handle_message  # type: ignore[attr-defined]
     Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
     Agent.handle_message = _handle_message  # type: ignore[method-assign]
+    speedups.install()  # per-turn overheads of Rasa 3.6 (speedups.py)
+    handoff.install()  # the assistant stays quiet while a person has the conversation
 
 
 # Rasa imports this module (endpoints.yml) before it creates the agent.

@@ -176,6 +176,10 @@ class WidgetStatic(InputChannel):
         return widget
 
 
+# Event sent instead of an answer while a person has the conversation (widget/src/index.js).
+QUIET_EVENT = "handoff_quiet"
+
+
 class WidgetSocketIOOutput(SocketIOOutput):
     """Rasa's socket.io output, keeping each bot message whole and its `fact_id`."""
 
@@ -197,6 +201,10 @@ class WidgetSocketIOOutput(SocketIOOutput):
         ]
         message = {"text": (text or "").strip(), "quick_replies": quick_replies, **self._extra(kwargs)}
         await self._send_message(recipient_id, message)
+
+    async def notify_quiet(self, recipient_id: str) -> None:
+        """Tell the widget no answer is coming: a person has the conversation (`handoff_quiet`)."""
+        await self.sio.emit(QUIET_EVENT, {}, room=recipient_id)
 
 
 class WidgetSocketIO(SocketIOInput):

@@ -17,6 +17,9 @@ recent history as with the whole session, from a bounded number of events. `save
 exactly the events the tracker gained since it was read (never the synthetic leading ones,
 never by counting the stored events) and moves the window forward.
 
+The table is defined in `actions/core/tracker_windows.py` and created by the Alembic migration
+0005_tracker_windows, which the store applies at start-up like the project's other migrations.
+
 The window starts at a user turn (the `action_listen` before a `UserUttered`) and holds the
 last `IMP_TRACKER_WINDOW_TURNS` turns that began outside a loop (6 by default; 0 turns
 windowing off), plus the turns of an active loop (the eligibility form, whose happy path
@@ -53,6 +56,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from actions.core.migrations import upgrade_database
+from actions.core.tracker_windows import window_table
+
 logger = logging.getLogger(__name__)
 
 WINDOW_TURNS_ENV = "IMP_TRACKER_WINDOW_TURNS"
@@ -61,20 +67,6 @@ DEFAULT_WINDOW_TURNS = 6
 MIN_WINDOW_TURNS = 4
 # A window held open by an active loop grows to at most this many times the window.
 MAX_WINDOW_FACTOR = 4
-
-window_metadata = sa.MetaData()
-window_table = sa.Table(
-    "imp_tracker_windows",
-    window_metadata,
-    sa.Column("sender_id", sa.String(255), primary_key=True),
-    # id (in Rasa's `events` table) of the window's first event
-    sa.Column("first_event_id", sa.Integer, nullable=False),
-    # id of the newest event when the row was written (diagnostics)
-    sa.Column("last_event_id", sa.Integer, nullable=False),
-    # JSON: the conversation's state just before `first_event_id` (see `window_state`)
-    sa.Column("state", sa.Text, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
-)
 
 
 def window_turns() -> int:
@@ -199,12 +191,8 @@ class WindowedTrackerStoreMixin:
     _window_table_ready: bool = False
 
     def create_window_table(self: Any) -> None:
-        """Create `imp_tracker_windows` if it is missing (safe when several servers race)."""
-        try:
-            window_metadata.create_all(self.engine, checkfirst=True)
-        except (sa.exc.ProgrammingError, sa.exc.IntegrityError, sa.exc.OperationalError):
-            if not sa.inspect(self.engine).has_table(window_table.name):
-                raise
+        """Migrate the project's tables, `imp_tracker_windows` among them (Alembic, lock-protected)."""
+        upgrade_database(self.engine.url.render_as_string(hide_password=False))
         self._window_table_ready = True
 
     def _ensure_window_table(self: Any) -> None:

@@ -2,23 +2,132 @@
 
 from __future__ import annotations
 
-import pytest
-from jsonschema import ValidationError
-from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.events import Event
-from rasa.shared.utils.common import all_subclasses
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import aiohttp
+import jsonschema.validators
+import pytest
+from aiohttp import web
+from jsonschema import ValidationError
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    FollowupAction,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.exceptions import RasaException
+from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
+
+from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import speedups
+
+DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+RULE_ONLY = {"rule_only_slots": ["verdict"], "rule_only_loops": []}
+
+
+def set_rasa_as_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's own code for everything speedups patches (undone after the test)."""
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", speedups._rasa_validate_action_result)
+    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(speedups._rasa_resolve_by_type))
+    monkeypatch.setattr(EndpointConfig, "request", speedups._rasa_request)
+    monkeypatch.setattr(EndpointConfig, "session", speedups._rasa_session)
+    monkeypatch.setattr(DialogueStateTracker, "past_states", speedups._rasa_past_states)
+
+
+def set_speedups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """speedups' versions (undone after the test)."""
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", speedups._validate_action_result)
+    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(speedups._resolve_by_type))
+    monkeypatch.setattr(EndpointConfig, "request", speedups._request)
+    monkeypatch.setattr(EndpointConfig, "session", speedups._session)
+    monkeypatch.setattr(DialogueStateTracker, "past_states", speedups._past_states)
 
 
 @pytest.fixture
 def installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", speedups._validate_action_result)
-    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(speedups._resolve_by_type))
+    set_speedups(monkeypatch)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def remote_action() -> RemoteAction:
     return RemoteAction("action_answer_fact", None)
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def test_importing_the_tracker_store_wires_the_speedups() -> None:
+    """Rasa imports rasa_plugins.tracker_store (endpoints.yml): that alone installs them all."""
+    check = """
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+patched = lambda: [
+    RemoteAction._validate_action_result.__module__, Event.resolve_by_type.__module__,
+    EndpointConfig.request.__module__, EndpointConfig.session.__module__,
+    DialogueStateTracker.past_states.__module__,
+]
+before = patched()
+import rasa_plugins.tracker_store
+print(before, patched())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    before, after = result.stdout.strip().splitlines()[-1].split("] [")
+    assert "rasa_plugins.speedups" not in before
+    assert after.count("'rasa_plugins.speedups'") == 5
+
+
+def test_install_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_rasa_as_shipped(monkeypatch)
+    speedups.install()
+    speedups.install()
+    assert RemoteAction._validate_action_result is speedups._validate_action_result
+    assert EndpointConfig.request is speedups._request
+    assert DialogueStateTracker.past_states is speedups._past_states
+    # Rasa's originals stay reachable, never speedups' own functions
+    assert speedups._rasa_validate_action_result is not speedups._validate_action_result
+    assert RemoteAction._imp_rasa_validate_action_result is speedups._rasa_validate_action_result
+    assert EndpointConfig._imp_rasa_request is speedups._rasa_request
+    assert DialogueStateTracker._imp_rasa_past_states is speedups._rasa_past_states
+
+
+# --- action server answers ---------------------------------------------------------------------
 
 
 def test_valid_answers_pass_without_checking_the_schema_each_time(
@@ -28,8 +137,6 @@ def test_valid_answers_pass_without_checking_the_schema_each_time(
     answer = {"events": [{"event": "slot", "name": "language", "value": "fr"}], "responses": [{"text": "hi"}]}
     assert action._validate_action_result(answer) is True
     checks = []
-    import jsonschema.validators
-
     original = jsonschema.validators.Draft202012Validator.check_schema
     monkeypatch.setattr(
         jsonschema.validators.Draft202012Validator,
@@ -68,13 +175,375 @@ def test_event_types_resolve_as_in_rasa(installed: None) -> None:
         Event.resolve_by_type("no such event")
 
 
-def test_install_is_idempotent() -> None:
-    before = (RemoteAction._validate_action_result, Event.resolve_by_type)
-    try:
-        speedups.install()
-        speedups.install()
-        assert RemoteAction._validate_action_result is speedups._validate_action_result
-        assert speedups._rasa_validate_action_result is not speedups._validate_action_result
-    finally:
-        RemoteAction._validate_action_result = before[0]
-        Event.resolve_by_type = staticmethod(speedups._rasa_resolve_by_type)
+# --- calls to the action server ----------------------------------------------------------------
+
+VALID = {
+    "events": [
+        {"event": "slot", "name": "residence", "value": "abroad"},
+        {"event": "active_loop", "name": None},
+        {"event": "followup", "name": "action_listen"},
+    ],
+    "responses": [{"text": "hello", "buttons": [{"title": "a", "payload": "/greet"}]}],
+}
+
+
+class FakeActionServer:
+    """An action server on loopback whose answer the test chooses; it notes each client port."""
+
+    def __init__(self, port: int) -> None:
+        self.answer: tuple[int, Any] = (200, VALID)
+        self.peers: set[int] = set()
+        self.bodies: list[dict] = []
+        self.runner: web.AppRunner | None = None
+        self.port = port
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.peers.add(request.transport.get_extra_info("peername")[1])
+        self.bodies.append(await request.json())
+        status, body = self.answer
+        if isinstance(body, str):
+            return web.Response(status=status, text=body)
+        return web.json_response(body, status=status)
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/webhook", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    async def stop(self) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+def outcome(result: Any) -> Any:
+    """What a run of RemoteAction gave: the events (class and content) or the error."""
+    if isinstance(result, BaseException):
+        return ("error", type(result), str(result))
+    return [(type(event), event.as_dict() | {"timestamp": None}) for event in result]
+
+
+async def run_calls(answers: list[tuple[int, Any]], port: int) -> tuple[list[Any], FakeActionServer]:
+    """Each answer once through RemoteAction.run, then one call with the server gone."""
+    server = FakeActionServer(port)
+    endpoint = EndpointConfig(url=await server.start())
+    tracker = DialogueStateTracker("tester", DOMAIN.slots)
+    nlg = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
+
+    async def call() -> Any:
+        try:
+            action = RemoteAction("action_answer_fact", endpoint)
+            return await action.run(CollectingOutputChannel(), nlg, tracker, DOMAIN)
+        except (RasaException, ValidationError) as error:
+            return error
+
+    results: list[Any] = []
+    for answer in answers:
+        server.answer = answer
+        results.append(await call())
+    await server.stop()
+    results.append(await call())
+    return results, server
+
+
+ANSWERS = [
+    (200, VALID),
+    (200, VALID),
+    (200, {"events": [{"event": "slot", "name": "residence", "timestamp": "noon"}]}),
+    (200, {"events": [{"event": "no such event"}]}),
+    (400, {"action_name": "action_answer_fact", "error": "rejected"}),
+    (500, "boom"),
+    (200, "not json"),
+    (200, VALID),
+]
+
+
+def test_action_calls_give_rasas_events_and_errors_on_one_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_rasa_as_shipped(monkeypatch)
+    port = free_port()
+    shipped, shipped_server = asyncio.run(run_calls(ANSWERS, port))
+    set_speedups(monkeypatch)
+    sessions: list[int] = []
+    original_init = aiohttp.ClientSession.__init__
+
+    def counting_init(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
+        sessions.append(1)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting_init)
+    ours, our_server = asyncio.run(run_calls(ANSWERS, port))
+
+    assert [outcome(r) for r in ours] == [outcome(r) for r in shipped]
+    kinds = [outcome(r)[0] if isinstance(r, BaseException) else "events" for r in ours]
+    assert kinds == ["events", "events", *["error"] * 5, "events", "error"]
+    assert [type(e) for e in ours[0]] == [BotUttered, SlotSet, ActiveLoop, FollowupAction]
+    assert isinstance(ours[4], ActionExecutionRejection) and isinstance(ours[2], ValidationError)
+    assert "Couldn't connect" in str(ours[-1])
+    assert our_server.bodies == shipped_server.bodies  # the same requests
+    # Rasa opens a connection per call; speedups one session, one connection for them all
+    assert len(shipped_server.peers) == len(ANSWERS)
+    assert len(our_server.peers) == 1 and len(sessions) == 1
+
+
+def test_the_session_is_closed_with_its_event_loop_and_remade_in_the_next(installed: None) -> None:
+    async def call(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+        server = FakeActionServer(free_port())
+        endpoint.url = await server.start()
+        await endpoint.request(json={"next_action": "x"}, method="post")
+        session = endpoint.__dict__[speedups._KEPT][1]
+        await server.stop()
+        return session
+
+    endpoint = EndpointConfig(url="http://127.0.0.1:1/webhook")
+    first = asyncio.run(call(endpoint))
+    assert first.closed
+    second = asyncio.run(call(endpoint))
+    assert second is not first and second.closed
+
+
+def test_a_session_outside_request_is_rasas_own(installed: None) -> None:
+    async def outside() -> bool:
+        async with EndpointConfig(url="http://127.0.0.1:1/").session() as session:
+            return isinstance(session, aiohttp.ClientSession) and not isinstance(
+                session.cookie_jar, aiohttp.DummyCookieJar
+            )
+
+    assert asyncio.run(outside())
+
+
+def test_the_endpoint_sends_the_domain_only_to_actions_that_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """endpoints.yml: selective domain; only validate_eligibility_form needs it (forms' slots)."""
+    monkeypatch.setenv("IMP_ACTION_ENDPOINT", "http://127.0.0.1:5055/webhook")
+    endpoint = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "action_endpoint")
+    assert endpoint is not None and endpoint.url == "http://127.0.0.1:5055/webhook"
+    tracker = DialogueStateTracker("tester", DOMAIN.slots)
+    sent = {
+        name: "domain" in RemoteAction(name, endpoint)._action_call_format(tracker, DOMAIN)
+        for name in DOMAIN.user_actions
+    }
+    assert sent.pop("validate_eligibility_form") is True
+    assert sent and not any(sent.values())
+    # the project's actions read the domain only in the form validation
+    sources = "".join(path.read_text() for path in (PROJECT_ROOT / "actions").glob("*.py"))
+    assert sources.count("domain_slots(domain)") == 1
+    assert "domain[" not in sources and "domain.get(" not in sources
+
+
+# --- dialogue states ---------------------------------------------------------------------------
+
+
+def user(text: str, intent: str) -> UserUttered:
+    return UserUttered(text, {"name": intent, "confidence": 0.9}, parse_data={"text": text})
+
+
+def conversation_events() -> list[Event]:
+    return [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        user("hello", "greet"),
+        ActionExecuted("utter_greet"),
+        BotUttered("hi"),
+        ActionExecuted("action_listen"),
+        user("am I eligible?", "check_eligibility"),
+        ActionExecuted("eligibility_form"),
+        ActiveLoop("eligibility_form"),
+        SlotSet("requested_slot", "residence"),
+        ActionExecuted("action_listen"),
+        user("I live in Lyon", "inform"),
+        SlotSet("residence", "abroad"),
+        ActionExecuted("eligibility_form", hide_rule_turn=True),
+        SlotSet("requested_slot", "csq_program"),
+    ]
+
+
+ARGUMENTS = [
+    {},
+    {"ignore_rule_only_turns": True, "rule_only_data": RULE_ONLY},
+    {"ignore_rule_only_turns": False, "rule_only_data": RULE_ONLY},
+    {"omit_unset_slots": True},
+]
+
+
+def test_past_states_are_rasas_and_computed_once_per_tracker_and_events(
+    installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[int] = []
+    original = Domain.states_for_tracker_history
+
+    def counting(self: Domain, tracker: DialogueStateTracker, *args: Any, **kwargs: Any) -> list:
+        computed.append(len(tracker.events))
+        return original(self, tracker, *args, **kwargs)
+
+    monkeypatch.setattr(Domain, "states_for_tracker_history", counting)
+    tracker = DialogueStateTracker.from_events("s", conversation_events(), DOMAIN.slots)
+    for _ in range(3):
+        for arguments in ARGUMENTS:
+            states = tracker.past_states(DOMAIN, **arguments)
+            assert states == speedups._rasa_past_states(tracker, DOMAIN, **arguments)
+            states[-1].clear()  # callers change what they get (featurizers pop the user text)
+            states.append({})
+    assert len(computed) == 3 * len(ARGUMENTS) + len(ARGUMENTS)  # Rasa's checks + one each
+    computed.clear()
+    tracker.update(ActionExecuted("action_listen"))  # a new event: computed again
+    assert tracker.past_states(DOMAIN) == speedups._rasa_past_states(tracker, DOMAIN)
+    changed = {"rule_only_slots": ["verdict", "residence"], "rule_only_loops": []}
+    assert tracker.past_states(DOMAIN, rule_only_data=changed) == speedups._rasa_past_states(
+        tracker, DOMAIN, rule_only_data=changed
+    )
+    other_domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    assert tracker.past_states(other_domain) == speedups._rasa_past_states(tracker, other_domain)
+    assert len(computed) == 2 * 3
+
+
+def test_past_states_follow_replaced_events_and_leave_training_trackers_alone(
+    installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = DialogueStateTracker.from_events("s", conversation_events(), DOMAIN.slots)
+    before = tracker.past_states(DOMAIN)
+    # same number of events, one of them different: not the cached answer
+    tracker.events[3] = user("thanks", "thank")
+    assert tracker.past_states(DOMAIN) == speedups._rasa_past_states(tracker, DOMAIN) != before
+    training = TrackerWithCachedStates.from_events("t", conversation_events(), DOMAIN.slots, domain=DOMAIN)
+    assert speedups._past_states(training, DOMAIN) == speedups._rasa_past_states(training, DOMAIN)
+    training.past_states(DOMAIN)
+    assert speedups._STATES not in training.__dict__
+
+
+# --- with the trained model: the assistant answers the same as Rasa as shipped ------------------
+
+CONVERSATION = [
+    "hello",
+    "what is IMP+?",
+    "am I eligible for IMP+?",
+    "I live in Lyon",
+    "how much does it cost?",
+    "yes, through the PRTQ",
+    "yes it is",
+    "yes I got it",
+    "I haven't applied yet",
+    "bonjour",
+    "est-ce que je suis admissible?",
+    "j'habite à Montréal",
+    "oui, avec le PEQ",
+    "stop",
+    "in English please",
+    "check my eligibility",
+    "I live in Toronto",
+    "start over",
+    "what is the weather in Paris?",
+    "bye",
+]
+
+
+@pytest.fixture(scope="module")
+def model_and_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The trained model (scripts/train.sh) and a running action server's webhook URL."""
+    model = subprocess.run(
+        ["bash", str(PROJECT_ROOT / "scripts" / "train.sh")],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+    ).stdout.strip()
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("actions") / "actions.log", "w")
+    process = subprocess.Popen(
+        [str(PROJECT_ROOT / ".venv/bin/rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                pytest.fail("the action server did not start")
+            time.sleep(0.5)
+    yield model, f"http://127.0.0.1:{port}/webhook"
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    log.close()
+
+
+def behaviour(events: list[dict]) -> list[tuple]:
+    """What the assistant did: intents, actions, slots, loops and the texts it sent."""
+    kept = []
+    for event in events:
+        kind = event["event"]
+        if kind == "action":
+            kept.append(("action", event["name"]))
+        elif kind == "slot":
+            kept.append(("slot", event["name"], json.dumps(event["value"])))
+        elif kind == "active_loop":
+            kept.append(("loop", event["name"]))
+        elif kind == "user":
+            kept.append(("user", event["text"], event["parse_data"]["intent"]["name"]))
+        elif kind == "bot":
+            kept.append(("bot", event["text"], json.dumps(event["data"], sort_keys=True)))
+    return kept
+
+
+@pytest.mark.e2e
+def test_the_assistant_answers_the_same_as_rasa_as_shipped(
+    model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.core.lock_store import InMemoryLockStore
+
+    from rasa_plugins.tracker_store import EnvSQLTrackerStore
+
+    model, action_url = model_and_actions
+    monkeypatch.setenv("IMP_ACTION_ENDPOINT", action_url)
+    selective = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "action_endpoint")
+    assert selective is not None and selective.kwargs.get("enable_selective_domain") is True
+    store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{tmp_path / 'speedups.db'}")
+    sent_domain: dict[str, set[bool]] = {}
+    original_format = RemoteAction._action_call_format
+
+    def noting_format(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> dict:
+        body = original_format(self, tracker, domain)
+        sent_domain.setdefault(self.name(), set()).add("domain" in body)
+        return body
+
+    monkeypatch.setattr(RemoteAction, "_action_call_format", noting_format)
+
+    agent = Agent.load(model, tracker_store=store, lock_store=InMemoryLockStore())
+
+    def talk(sender: str, endpoint: EndpointConfig) -> tuple[list[list[dict]], list[dict]]:
+        agent.action_endpoint = agent.processor.action_endpoint = endpoint  # type: ignore[union-attr]
+        replies: list[list[dict]] = []
+
+        async def conversation() -> None:
+            for message in CONVERSATION:
+                output = CollectingOutputChannel()
+                await agent.handle_message(UserMessage(message, output, sender))
+                replies.append([{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages])
+
+        asyncio.run(conversation())
+        events = asyncio.run(store.retrieve_full_tracker(sender)).current_state(EventVerbosity.ALL)["events"]
+        return replies, events
+
+    set_rasa_as_shipped(monkeypatch)
+    shipped_replies, shipped_events = talk("shipped", EndpointConfig(url=action_url))
+    assert all(sent == {True} for sent in sent_domain.values())
+    sent_domain.clear()
+    set_speedups(monkeypatch)
+    our_replies, our_events = talk("speedups", selective)
+    store.engine.dispose()
+
+    assert our_replies == shipped_replies
+    assert behaviour(our_events) == behaviour(shipped_events)
+    assert len(our_replies) == len(CONVERSATION) and all(our_replies)
+    assert ("loop", "eligibility_form") in behaviour(our_events)  # the form ran, with its validation
+    assert sent_domain.pop("validate_eligibility_form") == {True}
+    assert sent_domain and all(sent == {False} for sent in sent_domain.values())

@@ -139,3 +139,20 @@ def test_a_turn_that_cannot_be_stored_is_answered_try_again() -> None:
     result = asyncio.run(Agent.handle_message(agent, UserMessage("yes", collector, "u")))  # type: ignore[arg-type]
     assert [message["text"] for message in collector.messages] == [NOT_SAVED_MESSAGE]
     assert result == collector.messages
+
+
+def test_start_up_migrates_the_project_tables_with_alembic(database_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from actions.core.migrations import alembic_config, current_revision, project_tables
+
+    store = EnvSQLTrackerStore(domain=DOMAIN, host=database_url)
+    with store.engine.connect() as connection:
+        tables = set(sa.inspect(connection).get_table_names())
+        revision = current_revision(connection)
+    assert {"events", "imp_tracker_windows"} | project_tables() <= tables
+    assert revision == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    asyncio.run(store.save(a_tracker("migrated")))
+    assert asyncio.run(store.retrieve("migrated")).get_slot("residence") == "abroad"
+    store.engine.dispose()
+    EnvSQLTrackerStore(domain=DOMAIN, host=database_url).engine.dispose()  # a second start: nothing to do

@@ -174,9 +174,9 @@ def test_long_conversation_every_event_once_in_order_and_bounded(
     stored = stored_rows(store, "long")
     assert len(stored) == len(expected)
     assert stored == expected  # exactly once each, in order, byte for byte as Rasa writes them
-    # the policies saw at most the window (moved back to a form's start) and one turn
-    print("largest window given to the policies:", largest)
-    assert largest <= 6 * 20
+    # the policies saw at most the window (6 turns, plus a form's turns) and the new turn,
+    # against 1,600 events for the whole conversation
+    assert largest <= 90 and len(expected) > 1500
     final = asyncio.run(store.retrieve("long"))
     assert isinstance(final, WindowedTracker) and len(final.events) < 120
     assert len(asyncio.run(store.retrieve_full_tracker("long")).events) == len(expected)

@@ -74,6 +74,7 @@ class TranscriptLine:
     at: datetime
     intent: str = ""
     confidence: float | None = None
+    staff: str = ""  # the staff member who wrote a bot message during a handoff
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,9 @@ def transcript(engine: Engine, sender_id: str) -> list[TranscriptLine]:
                 titles = [str(b.get("title", "")) for b in buttons if isinstance(b, dict)]
                 if titles:
                     text = f"{text}\n[{' | '.join(titles)}]".strip()
-                lines.append(TranscriptLine("bot", text, at))
+                metadata = data.get("metadata")
+                staff = metadata.get("imp_staff") if isinstance(metadata, dict) else None
+                lines.append(TranscriptLine("bot", text, at, staff=str(staff) if staff else ""))
     return lines
 
 

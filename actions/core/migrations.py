@@ -8,12 +8,14 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from actions.core.fact_editing import FactChangeRecord
 from actions.core.feedback import FeedbackRecord
+from actions.core.handoff import HandoffRecord
 from actions.core.repository import AssessmentRecord, Base, make_engine
 from actions.core.settings import PROJECT_ROOT, database_url
+from actions.core.tracker_windows import TrackerWindowRecord
 
 logger = logging.getLogger(__name__)
 # Alembic announces each of its autogenerate plugins at INFO on every run.
@@ -22,7 +24,7 @@ logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 # Every model on Base, imported so that their tables are in the metadata.
-MODELS = (AssessmentRecord, FeedbackRecord, FactChangeRecord)
+MODELS = (AssessmentRecord, FeedbackRecord, FactChangeRecord, HandoffRecord, TrackerWindowRecord)
 # Serialises upgrades of servers starting together on one PostgreSQL database.
 POSTGRES_LOCK_KEY = 0x1A9_0001
 
@@ -55,14 +57,16 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade_database(url: str | None = None, revision: str = "head") -> None:
+def upgrade_database(url: str | None = None, revision: str = "head", engine: Engine | None = None) -> None:
     """Bring the project's tables on `url` (IMP_DATABASE_URL by default) to `revision`.
 
     Safe to call from every server at start-up: on PostgreSQL one upgrades while the others
     wait, then find nothing left to do. Tables made by create_all before migrations existed
-    are kept (the first revisions create only what is missing).
+    are kept (the first revisions create only what is missing). With `engine` (a `future=True`
+    engine, e.g. with the tracker store's connect timeout) it runs on it and leaves it open.
     """
-    engine = make_engine(url or database_url())
+    given = engine
+    engine = given or make_engine(url or database_url())
     try:
         with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
@@ -71,7 +75,8 @@ def upgrade_database(url: str | None = None, revision: str = "head") -> None:
             command.upgrade(alembic_config(connection), revision)
             connection.commit()
     finally:
-        engine.dispose()
+        if given is None:
+            engine.dispose()
 
 
 def downgrade_database(url: str | None = None, revision: str = "base") -> None:

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, declarative_base
 
+from actions.core.settings import db_max_overflow, db_pool_size
+
 Base = declarative_base()
 
 
@@ -49,7 +51,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
     else:
-        kwargs.update(pool_size=5, max_overflow=5, pool_timeout=10)
+        kwargs.update(pool_size=db_pool_size(), max_overflow=db_max_overflow(), pool_timeout=10)
     return sa.create_engine(parsed, **kwargs)
 
 

@@ -24,3 +24,32 @@ def vocabulary_path() -> Path:
     return Path(
         os.environ.get("IMP_VOCABULARY_PATH") or PROJECT_ROOT / "data" / "entities" / "vocabulary.yml"
     )
+
+
+def _env_number(name: str, default: float) -> float:
+    """A non-negative number from the environment variable `name`, or `default` when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number, got {raw!r}.") from error
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {raw!r}.")
+    return value
+
+
+def db_pool_size() -> int:
+    """Database connections kept open per process (IMP_DB_POOL_SIZE, 5 by default)."""
+    return int(_env_number("IMP_DB_POOL_SIZE", 5))
+
+
+def db_max_overflow() -> int:
+    """Extra database connections opened under load per process (IMP_DB_MAX_OVERFLOW, 5)."""
+    return int(_env_number("IMP_DB_MAX_OVERFLOW", 5))
+
+
+def db_connect_timeout() -> float:
+    """Seconds start-up waits for a database (IMP_DB_CONNECT_TIMEOUT, 15 by default)."""
+    return _env_number("IMP_DB_CONNECT_TIMEOUT", 15.0)

@@ -741,3 +741,23 @@ def test_channel_replies_follow_the_telegram_language() -> None:
     assert in_language_of(TEXT_ONLY_REPLIES, {"language_code": "fr-CA"}).startswith("Désolé")
     assert in_language_of(TEXT_ONLY_REPLIES, {"language_code": "es"}) == TEXT_ONLY_REPLIES["en"]
     assert in_language_of(TEXT_ONLY_REPLIES, None) == TEXT_ONLY_REPLIES["en"]
+
+
+@pytest.mark.e2e
+def test_identifiers_are_masked_before_a_telegram_chat_is_stored(
+    assistant: Assistant, fake: FakeTelegram
+) -> None:
+    chat = 910_077
+    question = "how long is the IMP+ work permit valid?"
+    plain = say(assistant, fake, 910_078, question)
+    pasted = f"{question} my email is jane.doe@example.com"
+    assert say(assistant, fake, chat, pasted) == plain  # understood from the original text
+    [stored] = assistant.user_texts(chat)
+    assert stored["text"] == f"{question} my email is [email]"
+    assert stored["parse_data"]["text"] == stored["text"]
+    assert (
+        stored["parse_data"]["intent"]["name"]
+        == assistant.user_texts(910_078)[0]["parse_data"]["intent"]["name"]
+    )
+    raw = json.dumps(assistant.user_texts(chat))
+    assert not any(secret in raw for secret in ("jane.doe", "example.com"))

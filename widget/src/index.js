@@ -453,7 +453,9 @@ export class ChatWidget {
   hideTyping() {
     clearTimeout(this.slowTimer);
     this.typing.textContent = "";
-    if (this.status.textContent === this.t.slow) this.status.textContent = "";
+    if (this.status.textContent === this.t.slow || this.status.textContent === this.t.withPerson) {
+      this.status.textContent = "";
+    }
   }
 
   // ---------------------------------------------------------------- socket
@@ -483,6 +485,11 @@ export class ChatWidget {
       this.greet();
     });
     socket.on("bot_uttered", (message) => this.receive(message));
+    // sent instead of an answer while a person (support staff) has the conversation
+    socket.on("handoff_quiet", () => {
+      this.hideTyping();
+      this.status.textContent = this.t.withPerson;
+    });
     socket.on("disconnect", () => {
       this.ready = false;
       this.status.textContent = this.t.offline;

@@ -1,0 +1,223 @@
+"""Handoff round trip in headless Chromium: a widget user asks for a person, staff answer.
+
+One page is the website widget (the user), a second one the staff console. Both talk to the real
+assistant started by scripts/run.sh with IMP_STAFF_TOKEN set.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import BrowserContext, Page, expect
+
+from actions.core.dialogue import DialogueTexts
+from tests.browser.conftest import Assistant, _run_assistant, screenshot, watch
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 90_000
+TOKEN = "handoff-test-token-" + uuid.uuid4().hex
+TEXTS = DialogueTexts.load()
+STAFF_REPLY = "Hello, this is Alice from the support team. How can I help?"
+QUIET_MESSAGE = "Are you there? I have a question about my CSQ"
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def assistant() -> Iterator[Assistant]:
+    with tempfile.TemporaryDirectory(prefix="imp-handoff-") as folder:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("IMP_STAFF_TOKEN", TOKEN)
+            yield from _run_assistant(Path(folder))
+
+
+@pytest.fixture
+def contexts(browser) -> Iterator[tuple[BrowserContext, BrowserContext]]:
+    user = browser.new_context(viewport={"width": 1000, "height": 760}, locale="en-CA")
+    staff = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield user, staff
+    user.close()
+    staff.close()
+
+
+def handoff_rows(assistant: Assistant, sender_id: str) -> list[tuple[str, str, str, str | None]]:
+    engine = sa.create_engine(assistant.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT channel, reason, status, taken_by FROM imp_handoffs WHERE sender_id = :s"),
+                {"s": sender_id},
+            )
+            return [tuple(row) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def open_widget(page: Page, assistant: Assistant) -> None:
+    page.goto(f"{assistant.url}/widget/demo.html")
+    page.get_by_role("button", name="Open the IMP+ assistant chat").click()
+    expect(page.locator(".msg.bot").first).to_contain_text("IMP+ assistant")
+
+
+def send(page: Page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Your message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def session_id(page: Page) -> str:
+    value = page.evaluate(
+        """() => { for (const k of Object.keys(localStorage)) if (k.endsWith(":session"))
+                     return JSON.parse(localStorage.getItem(k)); return null; }"""
+    )
+    assert isinstance(value, str) and value
+    return value
+
+
+def login(page: Page, assistant: Assistant, name: str) -> None:
+    page.goto(f"{assistant.url}/staff/login")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Staff token").fill(TOKEN)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+
+
+def post_without_session(url: str, fields: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return reply.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_widget_user_gets_a_person_and_the_assistant_back(contexts, assistant: Assistant) -> None:
+    user_context, staff_context = contexts
+    user = user_context.new_page()
+    user.set_default_timeout(TIMEOUT_MS)
+    user_seen = watch(user)
+    staff = staff_context.new_page()
+    staff.set_default_timeout(TIMEOUT_MS)
+    staff_seen = watch(staff)
+    errors_at: list[str] = []  # where each console error came from
+    staff.on(
+        "console", lambda msg: errors_at.append(msg.location.get("url", "")) if msg.type == "error" else None
+    )
+    bot = user.locator(".msg.bot")
+
+    # the user asks for a person and is told what happens next
+    open_widget(user, assistant)
+    send(user, "I want to talk to a real person")
+    expect(bot.filter(has_text="A person will answer you here")).to_have_count(1)
+    sender = session_id(user)
+    assert handoff_rows(assistant, sender) == [("socketio", "asked", "open", None)]
+    screenshot(user, "handoff-01-widget-asked")
+
+    # staff see it in the queue and take it
+    login(staff, assistant, "Alice")
+    staff.get_by_role("link", name="Handoff queue", exact=True).click()
+    row = staff.locator("tr[data-handoff]").filter(has_text=sender)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("asked for a person")
+    expect(row).to_contain_text("open")
+    screenshot(staff, "handoff-02-queue")
+    row.locator("a").first.click()
+    expect(staff.locator("#conversation")).to_contain_text("I want to talk to a real person")
+    staff.get_by_role("button", name="Take this conversation").click()
+    expect(staff.get_by_role("status")).to_contain_text("You have the conversation")
+    expect(staff.locator("#handoff-status")).to_have_text("taken by Alice")
+    expect(bot.filter(has_text=TEXTS.message("handoff_taken", "en"))).to_have_count(1)
+    handoff_url = staff.url.split("?")[0]
+
+    # while taken, the user's message is stored and shown to staff, with no bot reply
+    replies_before = bot.count()
+    send(user, QUIET_MESSAGE)
+    expect(user.locator(".msg.user").filter(has_text=QUIET_MESSAGE)).to_have_count(1)
+    deadline = time.monotonic() + 60
+    while QUIET_MESSAGE not in staff.locator("#conversation").inner_text():
+        assert time.monotonic() < deadline, "the user's message never reached the transcript"
+        time.sleep(1)
+        staff.goto(handoff_url)
+    time.sleep(2)  # a bot reply, had there been one, is sent before the turn is stored
+    assert bot.count() == replies_before
+    # the widget is told no answer is coming: no "typing" indicator, a person will answer
+    expect(user.locator(".typing")).to_be_empty()
+    expect(user.get_by_text("A person has this conversation and will answer here.")).to_be_visible()
+
+    # a reply without the form's CSRF token, or without a session, is refused and never sent
+    csrf = staff.locator("input[name=csrf]").first.get_attribute("value")
+    denied = staff.request.post(f"{handoff_url}/reply", form={"text": "forged"}, max_redirects=0)
+    assert denied.status == 403
+    wrong = staff.request.post(
+        f"{handoff_url}/reply", form={"text": "forged", "csrf": "x" * 32}, max_redirects=0
+    )
+    assert wrong.status == 403
+    foreign = staff.request.post(
+        f"{handoff_url}/reply",
+        form={"text": "forged", "csrf": csrf},
+        headers={"Origin": "https://evil.example"},
+        max_redirects=0,
+    )
+    assert foreign.status == 403
+    assert post_without_session(f"{handoff_url}/reply", {"text": "forged", "csrf": "x"}) == 401
+
+    # the staff reply reaches the widget and the transcript
+    staff.get_by_label("Your reply").fill(STAFF_REPLY)
+    staff.get_by_role("button", name="Send").click()
+    expect(staff.get_by_role("status")).to_have_text("Reply sent.")
+    expect(bot.filter(has_text=STAFF_REPLY)).to_have_count(1)
+    expect(user.get_by_text("A person has this conversation and will answer here.")).to_have_count(0)
+    assert bot.filter(has_text="forged").count() == 0
+    screenshot(user, "handoff-03-widget-staff-reply")
+    staff.locator("dd").get_by_role("link", name=sender).click()
+    expect(staff.get_by_role("heading", name="Transcript")).to_be_visible()
+    expect(staff.locator(".msg.user").filter(has_text=QUIET_MESSAGE)).to_have_count(1)
+    staff_line = staff.locator(".msg.bot").filter(has_text=STAFF_REPLY)
+    expect(staff_line).to_have_count(1)
+    expect(staff_line).to_contain_text("Staff (Alice)")
+    screenshot(staff, "handoff-04-transcript")
+
+    # hand back: the user is told, and the assistant answers again
+    staff.goto(handoff_url)
+    staff.get_by_role("button", name="Hand back to the assistant").click()
+    expect(staff.get_by_role("status")).to_contain_text("Handed back")
+    expect(staff.locator("#handoff-status")).to_have_text("closed by Alice")
+    expect(bot.filter(has_text=TEXTS.message("handoff_returned", "en"))).to_have_count(1)
+    assert handoff_rows(assistant, sender) == [("socketio", "asked", "closed", "Alice")]
+    send(user, "what are the fees?")
+    expect(bot.filter(has_text="CAD")).to_have_count(1)
+    staff.goto(f"{assistant.url}/staff/handoffs?status=closed")
+    expect(staff.locator("tr[data-handoff]").filter(has_text=sender)).to_contain_text("closed")
+    screenshot(user, "handoff-05-widget-back-to-bot")
+
+    for seen in (user_seen, staff_seen):
+        assert seen.errors == [] and seen.dialogs == []
+    # Chromium asks every site for /favicon.ico, which the server does not have: nothing else
+    assert [url for url in errors_at if not url.endswith("/favicon.ico")] == [], staff_seen.console_errors
+
+
+def test_two_messages_not_understood_in_a_row_queue_the_conversation(contexts, assistant: Assistant) -> None:
+    user = contexts[0].new_page()
+    user.set_default_timeout(TIMEOUT_MS)
+    open_widget(user, assistant)
+    send(user, "zxqv blorptang frumious")
+    expect(user.locator(".msg.bot").filter(has_text="didn't understand")).to_have_count(1)
+    assert handoff_rows(assistant, session_id(user)) == []
+    send(user, "qwop flurbish gnarvle")
+    expect(user.locator(".msg.bot").filter(has_text="twice in a row")).to_have_count(1)
+    assert handoff_rows(assistant, session_id(user)) == [("socketio", "not_understood", "open", None)]
+
+
+def test_queue_pages_need_a_login(assistant: Assistant) -> None:
+    assert post_without_session(f"{assistant.url}/staff/handoffs/1/take", {"csrf": "x"}) == 401
+    assert post_without_session(f"{assistant.url}/staff/handoffs/1/close", {"csrf": "x"}) == 401
