@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+from collections.abc import Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
@@ -57,18 +61,37 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+@contextlib.contextmanager
+def sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive lock file next to an SQLite database file (nothing for other databases).
+
+    The Rasa server and the action server both upgrade at start-up: on one new SQLite file,
+    two Alembic runs at once would both create `alembic_version` and step on each other.
+    """
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    lock_path = Path(f"{database}.migrations.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
 def upgrade_database(url: str | None = None, revision: str = "head", engine: Engine | None = None) -> None:
     """Bring the project's tables on `url` (IMP_DATABASE_URL by default) to `revision`.
 
-    Safe to call from every server at start-up: on PostgreSQL one upgrades while the others
-    wait, then find nothing left to do. Tables made by create_all before migrations existed
-    are kept (the first revisions create only what is missing). With `engine` (a `future=True`
-    engine, e.g. with the tracker store's connect timeout) it runs on it and leaves it open.
+    Safe to call from every server at start-up: one upgrades while the others wait (an
+    advisory lock on PostgreSQL, a lock file on SQLite), then find nothing left to do. Tables
+    made by create_all before migrations existed are kept (the first revisions create only what
+    is missing). With `engine` (a `future=True` engine, e.g. with the tracker store's connect
+    timeout) it runs on it and leaves it open.
     """
     given = engine
     engine = given or make_engine(url or database_url())
     try:
-        with engine.connect() as connection:
+        with sqlite_migration_lock(engine), engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 # held until the commit below: other servers wait, then find nothing to do
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_LOCK_KEY})
@@ -83,7 +106,7 @@ def downgrade_database(url: str | None = None, revision: str = "base") -> None:
     """Take the project's tables on `url` back to `revision` (all dropped at "base")."""
     engine = make_engine(url or database_url())
     try:
-        with engine.connect() as connection:
+        with sqlite_migration_lock(engine), engine.connect() as connection:
             command.downgrade(alembic_config(connection), revision)
             connection.commit()
     finally:

@@ -111,3 +111,27 @@ def test_servers_starting_together_upgrade_once(postgres_url: str) -> None:
     assert errors == []
     assert tables_and_revision(postgres_url)[1] == HEAD
     assert schema_diff(postgres_url) == []
+
+
+def test_servers_starting_together_on_a_new_sqlite_file_all_upgrade(tmp_path) -> None:
+    # the Rasa server and the action server both upgrade at start-up, in separate processes
+    import subprocess
+    import sys
+    import time
+
+    from actions.core.settings import PROJECT_ROOT
+
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'together-{attempt}.db'}"
+        start = time.time() + 4  # every process imported, then all upgrade at the same moment
+        code = (
+            "import time; from actions.core.migrations import upgrade_database; "
+            f"time.sleep(max(0, {start} - time.time())); upgrade_database({url!r})"
+        )
+        processes = [
+            subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT, stderr=subprocess.PIPE)
+            for _ in range(4)
+        ]
+        errors = [process.communicate(timeout=120)[1].decode(errors="replace") for process in processes]
+        assert [process.returncode for process in processes] == [0] * 4, errors
+        assert tables_and_revision(url) == (project_tables() | {"alembic_version"}, HEAD)
