@@ -114,7 +114,10 @@ class Assistant:
 
 @contextmanager
 def run_assistant(
-    tmp_path: Path, env: Mapping[str, str] | None = None, database_url: str | None = None
+    tmp_path: Path,
+    env: Mapping[str, str] | None = None,
+    database_url: str | None = None,
+    assistant_class: type[Assistant] = Assistant,
 ) -> Iterator[Assistant]:
     """scripts/run.sh on free ports and a SQLite file in `tmp_path` (or `database_url`), stopped after."""
     port, action_port = free_port(), free_port()
@@ -143,7 +146,7 @@ def run_assistant(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    assistant = Assistant(process, port, database_url, log_path)
+    assistant = assistant_class(process, port, database_url, log_path)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while "is ready" not in assistant.log():

@@ -15,7 +15,6 @@ import subprocess
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,8 @@ from sqlalchemy.engine import make_url
 from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins.tracker_store import NOT_SAVED_MESSAGE
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.assistant import free_port
+from tests.conftest import fresh_postgres_database
 
 pytestmark = pytest.mark.e2e
 START_TIMEOUT = 600  # seconds; includes training if the model is out of date
@@ -39,32 +39,6 @@ RASA_RUN = [
     "--endpoints",
     "endpoints.yml",
 ]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new database on the machine's PostgreSQL, dropped afterwards (fails if PG is down)."""
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    name = f"imp_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield str(make_url(POSTGRES_ADMIN_URL).set(database=name))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-                {"name": name},
-            )
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def post_message(port: int, sender: str, message: str, timeout: float = 120) -> list[dict]:

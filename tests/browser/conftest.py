@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from actions.core.settings import PROJECT_ROOT
+from tests.assistant import Assistant as RunningAssistant
+from tests.assistant import run_assistant
 
 CHROMIUM = os.environ.get("IMP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,19 +26,8 @@ ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Assistant:
-    """A running assistant started by scripts/run.sh."""
-
-    process: subprocess.Popen
-    port: int
-    database_url: str
+class Assistant(RunningAssistant):
+    """A running assistant started by scripts/run.sh, reached as the browser does (localhost)."""
 
     @property
     def url(self) -> str:
@@ -65,49 +52,13 @@ def assistant() -> Iterator[Assistant]:
 
 
 def _run_assistant(folder: Path) -> Iterator[Assistant]:
-    port, action_port = free_port(), free_port()
-    database_url = f"sqlite:///{folder / 'browser.db'}"
-    env = {
-        **os.environ,
-        "IMP_PORT": str(port),
-        "IMP_ACTION_PORT": str(action_port),
-        "IMP_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
-        "IMP_DATABASE_URL": database_url,
-    }
-    log = open(folder / "run.log", "w+")
-    process = subprocess.Popen(
-        ["bash", str(PROJECT_ROOT / "scripts" / "run.sh")],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    interface = {"IMP_INTERFACE": os.environ.get("IMP_INTERFACE", "0.0.0.0")}  # run.sh's default
     try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            log.seek(0)
-            if "is ready" in log.read():
-                break
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"run.sh exited early:\n{log.read()[-3000:]}")
-            time.sleep(1)
-        else:
-            pytest.fail("the assistant did not start within 10 minutes")
-        yield Assistant(process, port, database_url)
+        with run_assistant(folder, interface, f"sqlite:///{folder / 'browser.db'}", Assistant) as running:
+            yield running
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-        log.seek(0)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "assistant.log").write_text(log.read())
-        log.close()
+        (ARTIFACTS / "assistant.log").write_text((folder / "run.log").read_text(errors="replace"))
 
 
 @pytest.fixture(scope="module")

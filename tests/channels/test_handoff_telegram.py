@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from actions.core.dialogue import DialogueTexts
 from rasa_plugins.staff_console import COOKIE, new_session, sign_session
-from tests.channels.fake_telegram import BOT_USER, FakeTelegram
-from tests.channels.test_telegram import SECRET, TOKEN, WEBHOOK_URL, Assistant, run_assistant, say
+from tests.channels.fake_telegram import FakeTelegram
+from tests.channels.test_telegram import TOKEN, Assistant, run_assistant, say, telegram_env
 
 pytestmark = pytest.mark.e2e
 
@@ -41,13 +41,7 @@ def fake() -> Iterator[FakeTelegram]:
 
 @pytest.fixture(scope="module")
 def assistant(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    env = {
-        "TELEGRAM_ACCESS_TOKEN": TOKEN,
-        "TELEGRAM_VERIFY": BOT_USER["username"],
-        "TELEGRAM_WEBHOOK_URL": WEBHOOK_URL,
-        "TELEGRAM_SECRET_TOKEN": SECRET,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-    }
+    env = telegram_env(fake)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("IMP_STAFF_TOKEN", STAFF_TOKEN)
         patch.setenv("IMP_STAFF_SECRET", STAFF_SECRET)

@@ -10,11 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import secrets
-import signal
-import socket
-import subprocess
 import threading
 import time
 import urllib.error
@@ -41,6 +37,9 @@ from rasa_plugins.telegram import (
     language_of,
     split_text,
 )
+from tests.assistant import Assistant as RunningAssistant
+from tests.assistant import free_port
+from tests.assistant import run_assistant as start_assistant
 from tests.channels.fake_telegram import BOT_USER, FakeTelegram
 
 TOKEN = "123456789:AAH-fake_token_for_tests"
@@ -51,12 +50,6 @@ _update_ids = itertools.count(100_000)
 _message_ids = itertools.count(1)
 _rejected_chats = itertools.count(920_000)
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- HTTP and Update helpers ------------------------------------------------------------
@@ -127,15 +120,8 @@ def callback_update(chat_id: int, data: str, language: str = "en") -> tuple[str,
 # --- the assistant, started by scripts/run.sh ---------------------------------------------
 
 
-@dataclass
-class Assistant:
-    process: subprocess.Popen
-    port: int
-    database_url: str
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+class Assistant(RunningAssistant):
+    """The assistant started by scripts/run.sh, with Telegram's webhook and stored user events."""
 
     def post_update(self, update: Any, secret: str | None = SECRET, raw: bytes | None = None) -> Reply:
         headers = {SECRET_HEADER: secret} if secret is not None else {}
@@ -159,53 +145,13 @@ class Assistant:
 
 
 @contextmanager
-def run_assistant(tmp_path: Path, telegram_env: dict[str, str]) -> Iterator[Assistant]:
-    port, action_port = free_port(), free_port()
+def run_assistant(tmp_path: Path, env: dict[str, str]) -> Iterator[Assistant]:
     database_url = f"sqlite:///{tmp_path / 'telegram.db'}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TELEGRAM_")}
-    env.update(
-        {
-            "IMP_PORT": str(port),
-            "IMP_ACTION_PORT": str(action_port),
-            "IMP_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
-            "IMP_DATABASE_URL": database_url,
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-            **telegram_env,
-        }
-    )
-    log_path = tmp_path / "run.log"
-    log = open(log_path, "w+")
-    process = subprocess.Popen(
-        ["bash", str(PROJECT_ROOT / "scripts" / "run.sh")],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 600
-        while "is ready" not in log_path.read_text(errors="replace"):
-            if process.poll() is not None:
-                pytest.fail(f"run.sh exited early:\n{log_path.read_text(errors='replace')[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("the assistant did not start within 10 minutes")
-            time.sleep(1)
-        yield Assistant(process, port, database_url)
-        assert process.poll() is None, (
-            f"the assistant stopped:\n{log_path.read_text(errors='replace')[-3000:]}"
-        )
+    with start_assistant(tmp_path, env, database_url, Assistant) as running:
+        yield running
+        assert running.process.poll() is None, f"the assistant stopped:\n{running.log()[-3000:]}"
         # A crash inside the channel would show up as a traceback from rasa_plugins/telegram.py.
-        assert "rasa_plugins/telegram.py" not in log_path.read_text(errors="replace")
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+        assert "rasa_plugins/telegram.py" not in running.log()
 
 
 @pytest.fixture(scope="module")
@@ -215,16 +161,20 @@ def fake() -> Iterator[FakeTelegram]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def assistant(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    telegram_env = {
+def telegram_env(fake: FakeTelegram) -> dict[str, str]:
+    """The TELEGRAM_* variables pointing the channel at the fake Bot API server."""
+    return {
         "TELEGRAM_ACCESS_TOKEN": TOKEN,
         "TELEGRAM_VERIFY": BOT_USER["username"],
         "TELEGRAM_WEBHOOK_URL": WEBHOOK_URL,
         "TELEGRAM_SECRET_TOKEN": SECRET,
         "TELEGRAM_API_BASE_URL": fake.base_url,
     }
-    with run_assistant(tmp_path_factory.mktemp("telegram"), telegram_env) as running:
+
+
+@pytest.fixture(scope="module")
+def assistant(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    with run_assistant(tmp_path_factory.mktemp("telegram"), telegram_env(fake)) as running:
         yield running
 
 
