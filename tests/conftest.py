@@ -1,9 +1,13 @@
-"""Shared fixtures: database URLs for SQLite and the machine's PostgreSQL."""
+"""Shared fixtures: database URLs for SQLite and the machine's PostgreSQL; model + action server."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import subprocess
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +15,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+from actions.core.settings import PROJECT_ROOT
+from tests.assistant import free_port
 
 POSTGRES_ADMIN_URL = os.environ.get("IMP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -52,3 +59,39 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Each test using this runs on SQLite and on PostgreSQL."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(scope="module")
+def model_and_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The trained model (scripts/train.sh) and a running action server's webhook URL."""
+    model = subprocess.run(
+        ["bash", str(PROJECT_ROOT / "scripts" / "train.sh")],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+    ).stdout.strip()
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("actions") / "actions.log", "w")
+    process = subprocess.Popen(
+        [str(PROJECT_ROOT / ".venv/bin/rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                pytest.fail("the action server did not start")
+            time.sleep(0.5)
+    yield model, f"http://127.0.0.1:{port}/webhook"
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    log.close()

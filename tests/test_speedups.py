@@ -5,13 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +37,7 @@ from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import speedups
+from tests.assistant import free_port
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 RULE_ONLY = {"rule_only_slots": ["verdict"], "rule_only_loops": []}
@@ -68,12 +64,6 @@ def set_speedups(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def installed(monkeypatch: pytest.MonkeyPatch) -> None:
     set_speedups(monkeypatch)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def remote_action() -> RemoteAction:
@@ -436,42 +426,6 @@ CONVERSATION = [
     "what is the weather in Paris?",
     "bye",
 ]
-
-
-@pytest.fixture(scope="module")
-def model_and_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The trained model (scripts/train.sh) and a running action server's webhook URL."""
-    model = subprocess.run(
-        ["bash", str(PROJECT_ROOT / "scripts" / "train.sh")],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=True,
-    ).stdout.strip()
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("actions") / "actions.log", "w")
-    process = subprocess.Popen(
-        [str(PROJECT_ROOT / ".venv/bin/rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
-                break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                os.killpg(process.pid, signal.SIGKILL)
-                pytest.fail("the action server did not start")
-            time.sleep(0.5)
-    yield model, f"http://127.0.0.1:{port}/webhook"
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-    log.close()
 
 
 def behaviour(events: list[dict]) -> list[tuple]:

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -248,50 +242,6 @@ CONVERSATION = [
     "start over",
     "bye",
 ]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def model_and_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The trained model (scripts/train.sh) and a running action server's webhook URL."""
-    model = subprocess.run(
-        ["bash", str(PROJECT_ROOT / "scripts" / "train.sh")],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=True,
-    ).stdout.strip()
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("actions") / "actions.log", "w")
-    process = subprocess.Popen(
-        [str(PROJECT_ROOT / ".venv/bin/rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
-                break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                os.killpg(process.pid, signal.SIGKILL)
-                pytest.fail("the action server did not start")
-            time.sleep(0.5)
-    yield model, f"http://127.0.0.1:{port}/webhook"
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-    log.close()
 
 
 def behaviour(events: list[dict]) -> list[tuple]:
