@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.core.handoff import ASKED, NOT_UNDERSTOOD, STUCK_ACTION, HandoffQueue, should_hand_off
 from actions.core.migrations import upgrade_database
-from actions.core.repository import make_engine
+from actions.core.repository import shared_engine
 from actions.core.settings import database_url
 from actions.fact_actions import language_of
 from actions.knowledge_access import dialogue_file
@@ -24,10 +24,10 @@ FALLBACK_RESPONSE = "utter_fallback_topics"
 
 @lru_cache(maxsize=1)
 def handoff_queue() -> HandoffQueue:
-    """The queue on IMP_DATABASE_URL, its tables migrated to the latest revision on first use."""
-    url = database_url()
-    upgrade_database(url)
-    return HandoffQueue(make_engine(url))
+    """The queue on IMP_DATABASE_URL (the process's one engine), its tables migrated on first use."""
+    engine = shared_engine(database_url())
+    upgrade_database(engine=engine)
+    return HandoffQueue(engine)
 
 
 def open_handoff(tracker: Tracker, reason: str) -> bool | None:

@@ -35,6 +35,11 @@ class LevelResult:
     turns: list[Turn]
     rss_peak: tuple[int, int] = (0, 0)  # (Rasa, actions) bytes
     errors_by_kind: dict[str, int] = field(default_factory=dict)
+    cpu_seconds: tuple[float, float, float] = (
+        0.0,
+        0.0,
+        0.0,
+    )  # (Rasa, actions, whole machine) during the level
 
     @property
     def latencies_ms(self) -> list[float]:
@@ -64,6 +69,11 @@ class LevelResult:
         rank = max(0, min(len(values) - 1, round(q / 100 * len(values) + 0.5) - 1))
         return values[rank]
 
+    def cpu_ms_per_message(self, which: int) -> float:
+        """CPU ms per answered message of the Rasa server (0), action server (1) or machine (2)."""
+        answered = len(self.latencies_ms)
+        return round(1000 * self.cpu_seconds[which] / answered, 1) if answered else float("nan")
+
     def summary(self) -> dict[str, Any]:
         """The figures as a dict (for the JSON report)."""
         return {
@@ -77,6 +87,9 @@ class LevelResult:
             "errors": self.errors,
             "silent": self.silent,
             "errors_by_kind": self.errors_by_kind,
+            "rasa_cpu_ms_per_msg": self.cpu_ms_per_message(0),
+            "actions_cpu_ms_per_msg": self.cpu_ms_per_message(1),
+            "machine_cpu_ms_per_msg": self.cpu_ms_per_message(2),
             "rasa_rss_mb": round(self.rss_peak[0] / 2**20),
             "actions_rss_mb": round(self.rss_peak[1] / 2**20),
         }

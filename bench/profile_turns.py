@@ -50,7 +50,15 @@ async def plain_turn(agent: object, message: str, sender: str) -> None:
 
 
 # What `--without` can turn back into Rasa as shipped (rasa_plugins.speedups and endpoints.yml).
-WITHOUT = ("validate", "resolve_by_type", "session", "past_states", "selective_domain")
+WITHOUT = (
+    "validate",
+    "resolve_by_type",
+    "session",
+    "past_states",
+    "graph_runner",
+    "tf_predict",
+    "selective_domain",
+)
 
 
 def restore_rasa(names: list[str]) -> None:
@@ -60,7 +68,7 @@ def restore_rasa(names: list[str]) -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    from rasa_plugins import speedups
+    from rasa_plugins import graph_runner, speedups, tf_predict
 
     if "validate" in names:
         RemoteAction._validate_action_result = speedups._rasa_validate_action_result  # type: ignore[method-assign]
@@ -71,6 +79,10 @@ def restore_rasa(names: list[str]) -> None:
         EndpointConfig.session = speedups._rasa_session  # type: ignore[method-assign]
     if "past_states" in names:
         DialogueStateTracker.past_states = speedups._rasa_past_states  # type: ignore[method-assign]
+    if "graph_runner" in names:
+        graph_runner.uninstall()
+    if "tf_predict" in names:
+        tf_predict.uninstall()
 
 
 def play(args: argparse.Namespace) -> None:
@@ -128,6 +140,10 @@ def play(args: argparse.Namespace) -> None:
     for name, values in (("wall", latencies), ("CPU of this process", cpu)):
         medians = [round(statistics.median(values[i : i + 50])) for i in range(0, len(values) - 49, 50)]
         print(f"median ms per block of 50 turns ({name}): {medians}")
+    if args.bot == "assistant":
+        from rasa_plugins import graph_runner
+
+        print(f"TED predictions skipped / run: {graph_runner.ted_calls}")
 
 
 def summary(path: Path, top: int) -> None:

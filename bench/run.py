@@ -352,6 +352,7 @@ def measure_levels(server: Server, plan: Plan, conversations: list[list[str]]) -
     results = []
     for users in plan.levels:
         say(f"{server.name}: {users} user(s) for {plan.seconds[users]:.0f} s")
+        cpu_before = server.cpu()
         result = asyncio.run(
             run_level(
                 server.url,
@@ -362,9 +363,14 @@ def measure_levels(server: Server, plan: Plan, conversations: list[list[str]]) -
                 server.rss,
             )
         )
+        result.cpu_seconds = tuple(
+            after - before for after, before in zip(server.cpu(), cpu_before, strict=True)
+        )  # type: ignore[assignment]
         say(
             f"  {result.throughput:.1f} msg/s, p50 {result.percentile(50):.0f} ms, "
-            f"p95 {result.percentile(95):.0f} ms, errors {result.errors}"
+            f"p95 {result.percentile(95):.0f} ms, errors {result.errors}, CPU ms/msg: "
+            f"Rasa {result.cpu_ms_per_message(0)}, actions {result.cpu_ms_per_message(1)}, "
+            f"machine {result.cpu_ms_per_message(2)}"
         )
         results.append(result)
     return results
@@ -441,6 +447,7 @@ def report(results: dict[str, Any], plan: Plan) -> list[tuple[str, bool, str]]:
     header = (
         f"{'configuration':<46}{'users':>6}{'msgs':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
         f"{'msg/s':>8}{'errors':>7}{'silent':>7}{'rasa MB':>9}{'actions MB':>11}"
+        f"{'CPU ms/msg: rasa':>18}{'actions':>8}{'machine':>8}"
     )
     print(header)
     for name, levels in results["levels"].items():
@@ -449,6 +456,8 @@ def report(results: dict[str, Any], plan: Plan) -> list[tuple[str, bool, str]]:
                 f"{name:<46}{level['users']:>6}{level['messages']:>7}{level['p50_ms']:>9.0f}"
                 f"{level['p95_ms']:>9.0f}{level['p99_ms']:>9.0f}{level['messages_per_s']:>8.1f}"
                 f"{level['errors']:>7}{level['silent']:>7}{level['rasa_rss_mb']:>9}{level['actions_rss_mb']:>11}"
+                f"{level['rasa_cpu_ms_per_msg']:>18}{level['actions_cpu_ms_per_msg']:>8}"
+                f"{level['machine_cpu_ms_per_msg']:>8}"
             )
 
     print("\n== One long conversation: median latency (ms) per block of 50 turns ==")

@@ -59,6 +59,29 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by `pid` and its descendants."""
+    total = 0
+    for each in tree_pids(pid):
+        try:
+            with open(f"/proc/{each}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent on anything but idle and I/O wait since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    return (sum(values) - values[3] - values[4]) / TICKS
+
+
 @dataclass
 class Process:
     """One server process (its own process group) and its log."""
@@ -149,6 +172,11 @@ class Server:
     def rss(self) -> tuple[int, int]:
         """(Rasa server RSS incl. its workers, action server RSS) in bytes."""
         return self.rasa.rss(), (self.actions.rss() if self.actions else 0)
+
+    def cpu(self) -> tuple[float, float, float]:
+        """CPU seconds so far: (Rasa server incl. its workers, action server, whole machine)."""
+        actions = cpu_seconds(self.actions.popen.pid) if self.actions else 0.0
+        return cpu_seconds(self.rasa.popen.pid), actions, machine_busy_seconds()
 
     def stop(self) -> None:
         """Stop the Rasa server, then the action server."""

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.core.handoff import Handoff, HandoffQueue
 from actions.core.migrations import upgrade_database
-from actions.core.repository import make_engine
+from actions.core.repository import shared_engine
 from actions.core.settings import database_url
 
 logger = logging.getLogger(__name__)
@@ -38,13 +38,19 @@ _queues_lock = threading.Lock()
 
 
 def queue_for(url: str | None = None) -> HandoffQueue:
-    """The handoff queue on `url` (IMP_DATABASE_URL by default), migrated once per process."""
+    """The handoff queue on `url` (IMP_DATABASE_URL by default), migrated once per process.
+
+    It uses the process's one engine on `url` (shared with the tracker store, console and widget);
+    a forked worker gets a queue on its own engine.
+    """
     url = url or database_url()
+    engine = shared_engine(url)
     with _queues_lock:
-        if url not in _queues:
-            upgrade_database(url)
-            _queues[url] = HandoffQueue(make_engine(url))
-        return _queues[url]
+        queue = _queues.get(url)
+        if queue is None or queue.engine is not engine:
+            upgrade_database(engine=engine)
+            queue = _queues[url] = HandoffQueue(engine)
+        return queue
 
 
 async def conversation_taken(sender_id: str) -> bool:

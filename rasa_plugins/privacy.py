@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Set on a tracker whose conversation was deleted: later saves of that object are ignored.
 DELETED_FLAG = "_imp_deleted"
+# Set on a sessionmaker whose sessions mask new `events` rows before each flush.
+MASKING_FLAG = "_imp_masking"
 
 
 def turn_events(tracker: DialogueStateTracker) -> list[Event]:
@@ -68,9 +70,11 @@ class PrivacyTrackerStoreMixin:
     @contextlib.contextmanager
     def session_scope(self: Any) -> Iterator[Any]:
         """Rasa's session scope, with new `events` rows masked before each flush."""
+        makers = self.sessionmaker
+        if not getattr(makers, MASKING_FLAG, False):  # once per sessionmaker (listen is slow per session)
+            sa.event.listen(makers, "before_flush", _mask_rows)
+            setattr(makers, MASKING_FLAG, True)
         with super().session_scope() as session:  # type: ignore[misc]
-            if not sa.event.contains(session, "before_flush", _mask_rows):
-                sa.event.listen(session, "before_flush", _mask_rows)
             yield session
 
     def _state_before(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -23,7 +23,10 @@ BENCHMARKS.md "Conversation benchmark"):
   its last answer per argument set on the tracker itself and returns a copy while the tracker
   holds the same event objects; training trackers (`TrackerWithCachedStates`) are left alone.
 
-`install()` (idempotent) patches all four; nothing happens on import.
+`install()` (idempotent) patches all four and installs `rasa_plugins.graph_runner` (the
+prediction graph without dask's scheduler, TED only when it can matter) and
+`rasa_plugins.tf_predict` (DIET's and TED's graph without tf.function's per-call input checks);
+nothing happens on import.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+
+from rasa_plugins import graph_runner, tf_predict
 
 # Rasa's originals, kept once even if this module is imported again.
 _rasa_validate_action_result = getattr(
@@ -231,3 +236,5 @@ def install() -> None:
     EndpointConfig.request = _request  # type: ignore[method-assign]
     EndpointConfig.session = _session  # type: ignore[method-assign]
     DialogueStateTracker.past_states = _past_states  # type: ignore[method-assign]
+    graph_runner.install()
+    tf_predict.install()

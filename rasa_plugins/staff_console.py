@@ -50,7 +50,7 @@ from actions.core.fact_editing import (
 from actions.core.knowledge import KnowledgeBase
 from actions.core.migrations import upgrade_database
 from actions.core.reloading import ReloadingFile
-from actions.core.repository import make_engine
+from actions.core.repository import shared_engine
 from actions.core.settings import PROJECT_ROOT, database_url, facts_path
 
 logger = logging.getLogger(__name__)
@@ -199,7 +199,6 @@ class StaffConsole(InputChannel):
                 session_minutes = DEFAULT_SESSION_MINUTES
         self.session_minutes = session_minutes if session_minutes > 0 else DEFAULT_SESSION_MINUTES
         self._db_url = db_url
-        self._engine: Engine | None = None
         self._change_log: FactChangeLog | None = None
         self._lock = threading.Lock()
         self._revoked: dict[str, float] = {}
@@ -222,18 +221,15 @@ class StaffConsole(InputChannel):
     # --- storage ------------------------------------------------------------------------------
 
     def engine(self) -> Engine:
-        """The engine on IMP_DATABASE_URL, created on first use."""
-        with self._lock:
-            if self._engine is None:
-                self._engine = make_engine(self._db_url or database_url())
-            return self._engine
+        """The process's one engine on IMP_DATABASE_URL (shared with the tracker store…)."""
+        return shared_engine(self._db_url or database_url())
 
     def change_log(self) -> FactChangeLog:
         """The fact change log, the database migrated (Alembic) on first use."""
         engine = self.engine()
         with self._lock:
-            if self._change_log is None:
-                upgrade_database(self._db_url or database_url())
+            if self._change_log is None or self._change_log.engine is not engine:  # or a forked worker
+                upgrade_database(engine=engine)
                 self._change_log = FactChangeLog(engine)
             return self._change_log
 

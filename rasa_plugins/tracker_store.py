@@ -7,18 +7,22 @@ returns an empty tracker when a read fails. For `EnvSQLTrackerStore` this module
 
 - connects at start-up with a deadline (IMP_DB_CONNECT_TIMEOUT) and raises
   `DatabaseUnavailable`, naming the URL with its password masked;
-- sizes the pool from IMP_DB_POOL_SIZE / IMP_DB_MAX_OVERFLOW (5 + 5 by default);
+- sizes the pool from IMP_DB_POOL_SIZE / IMP_DB_MAX_OVERFLOW (5 + 5 by default), on the
+  process's one engine for the URL (`actions.core.repository.shared_engine`), which the
+  handoff queue, the staff console and the widget's feedback votes use too;
 - replaces the fail-safe wrapper by `StrictTrackerStore`, which re-raises every database
   error as `ConversationStoreError`, and makes the agent answer such a turn with
-  `NOT_SAVED_MESSAGE` (instead of the turn's replies): nothing the user was told is lost,
-  and a conversation never restarts from an empty tracker.
+  `NOT_SAVED_MESSAGES` in the conversation's language, English when this process does not
+  know it (instead of the turn's replies): nothing the user was told is lost, and a
+  conversation never restarts from an empty tracker.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,30 +35,35 @@ from rasa.core.tracker_store import (
     FailSafeTrackerStore,
     SQLTrackerStore,
     TrackerStore,
-    create_engine_kwargs,
 )
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, make_url
 
 from actions.core.migrations import upgrade_database
+from actions.core.repository import shared_engine
 from actions.core.settings import database_url
 from actions.core.settings import db_connect_timeout as connect_timeout
-from actions.core.settings import db_max_overflow as max_overflow
-from actions.core.settings import db_pool_size as pool_size
 from rasa_plugins import handoff, speedups
-from rasa_plugins.privacy import PrivacyTrackerStoreMixin
+from rasa_plugins.privacy import DELETED_FLAG, PrivacyTrackerStoreMixin
 from rasa_plugins.windowed_tracker import WindowedTrackerStoreMixin
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_POOL_TIMEOUT = 10.0
-# Longest wait for one new connection (start-up and during conversations).
-MAX_ATTEMPT_TIMEOUT = 5
-NOT_SAVED_MESSAGE = (
-    "Sorry, I can't save this right now, so I didn't take it into account. Please try again in a moment."
-)
+# The answer to a turn that could not be stored, in the conversation's language (`language` slot).
+NOT_SAVED_MESSAGES = {
+    "en": (
+        "Sorry, I can't save this right now, so I didn't take it into account. Please try again in a moment."
+    ),
+    "fr": (
+        "Désolé, je ne peux pas enregistrer votre message pour le moment, alors je n'en ai pas tenu "
+        "compte. Veuillez réessayer dans un instant."
+    ),
+}
+NOT_SAVED_MESSAGE = NOT_SAVED_MESSAGES["en"]
+# Conversations whose language one process remembers for that answer (the most recent ones).
+MAX_REMEMBERED_LANGUAGES = 10_000
 
 
 class DatabaseUnavailable(RasaException):
@@ -63,6 +72,11 @@ class DatabaseUnavailable(RasaException):
 
 class ConversationStoreError(RasaException):
     """A conversation could not be read from or written to the database."""
+
+
+def not_saved_message(language: str | None) -> str:
+    """NOT_SAVED_MESSAGES in `language` ("en" or "fr"); English when it is unknown."""
+    return NOT_SAVED_MESSAGES.get(language or "", NOT_SAVED_MESSAGE)
 
 
 def masked_url(url: str | URL) -> str:
@@ -82,38 +96,6 @@ def _reason(error: BaseException, url: URL) -> str:
     return text
 
 
-def engine_options(url: str | URL) -> dict[str, Any]:
-    """`create_engine` options: bounded pool and connection time, stale connections re-made."""
-    parsed = make_url(url)
-    options: dict[str, Any] = {"pool_pre_ping": True}
-    if parsed.get_backend_name() == "sqlite":
-        options["connect_args"] = {"check_same_thread": False, "timeout": 15}
-        return options
-    # Rasa's own options (the PostgreSQL schema from POSTGRESQL_SCHEMA), with our pool sizes.
-    options.update(create_engine_kwargs(parsed))
-    options.update(pool_size=pool_size(), max_overflow=max_overflow(), pool_timeout=DEFAULT_POOL_TIMEOUT)
-    if parsed.get_backend_name() == "postgresql":
-        attempt_timeout = max(2, min(MAX_ATTEMPT_TIMEOUT, int(connect_timeout()) or MAX_ATTEMPT_TIMEOUT))
-        options["connect_args"] = {
-            **options.get("connect_args", {}),
-            "connect_timeout": attempt_timeout,
-            # notice a silently dropped connection within about a minute
-            "keepalives": 1,
-            "keepalives_idle": 30,
-            "keepalives_interval": 10,
-            "keepalives_count": 3,
-        }
-    return options
-
-
-def create_tracker_engine(url: str | URL) -> Engine:
-    """An engine for the conversation database; SQLite files get their folder created."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
-    return sa.create_engine(parsed, **engine_options(parsed))
-
-
 class EnvSQLTrackerStore(PrivacyTrackerStoreMixin, WindowedTrackerStoreMixin, SQLTrackerStore):
     """SQLTrackerStore on IMP_DATABASE_URL; the policies get a bounded window (windowed_tracker)."""
 
@@ -126,7 +108,8 @@ class EnvSQLTrackerStore(PrivacyTrackerStoreMixin, WindowedTrackerStoreMixin, SQ
     ) -> None:
         # Replaces SQLTrackerStore.__init__, whose connection loop never gives up.
         url = make_url(host or database_url())
-        self.engine = create_tracker_engine(url)
+        # The process's one engine on this URL, shared with the handoff queue, console and widget.
+        self.engine = shared_engine(url)
         self._connect(url, connect_timeout())
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
@@ -169,17 +152,42 @@ class EnvSQLTrackerStore(PrivacyTrackerStoreMixin, WindowedTrackerStoreMixin, SQ
             if not sa.inspect(self.engine).has_table(self.SQLEvent.__tablename__):
                 raise
         # The project's tables (imp_tracker_windows among them) come from its Alembic migrations,
-        # run on an engine with the same bounded connection time (lock-protected on PostgreSQL).
-        migrations_engine = sa.create_engine(self.engine.url, future=True, **engine_options(self.engine.url))
-        try:
-            upgrade_database(engine=migrations_engine)
-        finally:
-            migrations_engine.dispose()
+        # run on the same engine, so with the same bounded connection time (lock-protected on PostgreSQL).
+        upgrade_database(engine=self.engine)
         self._window_table_ready = True
 
 
 class StrictTrackerStore(FailSafeTrackerStore):
-    """The agent's wrapper for our store: raises `ConversationStoreError` instead of falling back."""
+    """The agent's wrapper for our store: raises `ConversationStoreError` instead of falling back.
+
+    It remembers the `language` slot of the conversations it read or saved, so that a turn the
+    database refuses (often at the read, before anything else is known) is answered in the
+    conversation's language (`known_language`).
+    """
+
+    def __init__(self, tracker_store: TrackerStore, *args: Any, **kwargs: Any) -> None:
+        super().__init__(tracker_store, *args, **kwargs)
+        self._languages: OrderedDict[str, str] = OrderedDict()
+        self._languages_lock = threading.Lock()
+
+    def _remember_language(self, tracker: DialogueStateTracker | None) -> None:
+        slot = tracker.slots.get("language") if tracker is not None else None
+        if tracker is None or slot is None or slot.value not in NOT_SAVED_MESSAGES:
+            return
+        with self._languages_lock:
+            self._languages[tracker.sender_id] = slot.value
+            self._languages.move_to_end(tracker.sender_id)
+            while len(self._languages) > MAX_REMEMBERED_LANGUAGES:
+                self._languages.popitem(last=False)
+
+    def _forget_language(self, sender_id: str) -> None:
+        with self._languages_lock:
+            self._languages.pop(sender_id, None)
+
+    def known_language(self, sender_id: str) -> str | None:
+        """The conversation's language ("en"/"fr") as last read or saved here, if any."""
+        with self._languages_lock:
+            return self._languages.get(sender_id)
 
     def _fail(self, operation: str, sender_id: str, error: Exception) -> ConversationStoreError:
         cause = getattr(error, "orig", None) or error  # without the SQL and its parameters
@@ -195,16 +203,20 @@ class StrictTrackerStore(FailSafeTrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest session; raises when the database fails."""
         try:
-            return await self._tracker_store.retrieve(sender_id)
+            tracker = await self._tracker_store.retrieve(sender_id)
         except Exception as error:
             raise self._fail("read", sender_id, error) from error
+        self._remember_language(tracker)
+        return tracker
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of every session; raises when the database fails."""
         try:
-            return await self._tracker_store.retrieve_full_tracker(sender_id)
+            tracker = await self._tracker_store.retrieve_full_tracker(sender_id)
         except Exception as error:
             raise self._fail("read", sender_id, error) from error
+        self._remember_language(tracker)
+        return tracker
 
     async def keys(self) -> Iterable[str]:
         """Every conversation ID; raises when the database fails."""
@@ -215,10 +227,13 @@ class StrictTrackerStore(FailSafeTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events; raises when the database fails (nothing kept in memory)."""
+        self._remember_language(tracker)  # the turn's language, even if it cannot be stored
         try:
             await self._tracker_store.save(tracker)
         except Exception as error:
             raise self._fail("save", tracker.sender_id, error) from error
+        if getattr(tracker, DELETED_FLAG, False):  # the user had the conversation deleted
+            self._forget_language(tracker.sender_id)
 
 
 # Rasa's originals, kept once even if this module is imported again.
@@ -235,7 +250,7 @@ def _create_tracker_store(store: TrackerStore | None, domain: Domain) -> Tracker
 
 
 async def _handle_message(self: Agent, message: UserMessage) -> list[dict[str, Any]] | None:
-    """Agent.handle_message: a turn that could not be stored is answered with NOT_SAVED_MESSAGE."""
+    """Agent.handle_message: a turn that could not be stored is answered with NOT_SAVED_MESSAGES."""
     try:
         return await _rasa_handle_message(self, message)
     except (ConversationStoreError, LockError) as error:
@@ -243,7 +258,9 @@ async def _handle_message(self: Agent, message: UserMessage) -> list[dict[str, A
         output = message.output_channel
         if isinstance(output, CollectingOutputChannel):
             output.messages.clear()  # the replies of a turn that was not stored
-        await output.send_text_message(message.sender_id, NOT_SAVED_MESSAGE)
+        store = getattr(self, "tracker_store", None)
+        language = store.known_language(message.sender_id) if isinstance(store, StrictTrackerStore) else None
+        await output.send_text_message(message.sender_id, not_saved_message(language))
         return output.messages if isinstance(output, CollectingOutputChannel) else None
 
 

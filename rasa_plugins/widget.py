@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.core.feedback import FeedbackRepository, FeedbackVote, InvalidFeedback, parse_vote
 from actions.core.migrations import upgrade_database
-from actions.core.repository import make_engine
+from actions.core.repository import shared_engine
 from actions.core.settings import PROJECT_ROOT, database_url
 
 logger = logging.getLogger(__name__)
@@ -100,12 +100,12 @@ class WidgetStatic(InputChannel):
         return None
 
     def repository(self) -> FeedbackRepository:
-        """The feedback repository, the database migrated (Alembic) on first use."""
+        """The feedback repository on the process's one engine, the tables migrated (Alembic) on first use."""
+        engine = shared_engine(self._db_url or database_url())
         with self._lock:
-            if self._repository is None:
-                url = self._db_url or database_url()
-                upgrade_database(url)
-                self._repository = FeedbackRepository(make_engine(url))
+            if self._repository is None or self._repository.engine is not engine:  # or a forked worker
+                upgrade_database(engine=engine)
+                self._repository = FeedbackRepository(engine)
             return self._repository
 
     def _store(self, vote: FeedbackVote) -> int:

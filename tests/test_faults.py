@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins.tracker_store import NOT_SAVED_MESSAGE
+from rasa_plugins.tracker_store import NOT_SAVED_MESSAGE, NOT_SAVED_MESSAGES
 from tests.assistant import free_port
 from tests.conftest import fresh_postgres_database
 
@@ -279,12 +279,14 @@ def test_database_outage_mid_conversation_loses_no_acknowledged_turn(
 
     turn("am I eligible for IMP+?", "Where do you live")
     turn("I live in Lyon", "CSQ")
+    assert "PMI+" in assistant.text("fault-french", "Qu'est-ce que le PMI+ ?")  # a French conversation
 
     # The database is unreachable for a few seconds: nothing can be read, the user is told.
     proxy.cut()
     cut_at = time.monotonic()
     assert assistant.text(sender, "yes, through the PRTQ") == NOT_SAVED_MESSAGE
     assert assistant.text("fault-newcomer", "what is IMP+?") == NOT_SAVED_MESSAGE
+    assert assistant.text("fault-french", "Combien ça coûte ?") == NOT_SAVED_MESSAGES["fr"]
     time.sleep(max(0.0, 3 - (time.monotonic() - cut_at)))
     proxy.restore()
     # The form goes on where it was: no empty tracker, no restart.

@@ -20,6 +20,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins.tracker_store import (
     NOT_SAVED_MESSAGE,
+    NOT_SAVED_MESSAGES,
     ConversationStoreError,
     DatabaseUnavailable,
     EnvSQLTrackerStore,
@@ -139,6 +140,66 @@ def test_a_turn_that_cannot_be_stored_is_answered_try_again() -> None:
     result = asyncio.run(Agent.handle_message(agent, UserMessage("yes", collector, "u")))  # type: ignore[arg-type]
     assert [message["text"] for message in collector.messages] == [NOT_SAVED_MESSAGE]
     assert result == collector.messages
+
+
+def a_tracker_in(language: str, sender: str) -> DialogueStateTracker:
+    tracker = a_tracker(sender)
+    tracker.update(SlotSet("language", language))
+    return tracker
+
+
+class StoringProcessor:
+    """Answers, then reads the conversation (or saves `tracker`) through the agent's store."""
+
+    def __init__(self, store: StrictTrackerStore, tracker: DialogueStateTracker | None = None) -> None:
+        self.store, self.tracker = store, tracker
+
+    async def handle_message(self, message: UserMessage) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "Next question?")
+        if self.tracker is None:
+            await self.store.get_or_create_tracker(message.sender_id)
+        else:
+            await self.store.save(self.tracker)
+
+
+def answer_when_broken(
+    store: StrictTrackerStore, sender: str, tracker: DialogueStateTracker | None = None
+) -> str:
+    agent = SimpleNamespace(
+        is_ready=lambda: True,
+        lock_store=InMemoryLockStore(),
+        tracker_store=store,
+        processor=StoringProcessor(store, tracker),
+    )
+    collector = CollectingOutputChannel()
+    asyncio.run(Agent.handle_message(agent, UserMessage("oui", collector, sender)))  # type: ignore[arg-type]
+    [reply] = [message["text"] for message in collector.messages]
+    return reply
+
+
+def test_a_turn_that_cannot_be_stored_is_answered_in_the_conversations_language(
+    sqlite_url: str, tmp_path: object
+) -> None:
+    french, english = NOT_SAVED_MESSAGES["fr"], NOT_SAVED_MESSAGES["en"]
+    assert english == NOT_SAVED_MESSAGE and french != english
+    assert "enregistrer" in french and "réessayer" in french  # not saved; try again
+    store = EnvSQLTrackerStore(domain=DOMAIN, host=sqlite_url)
+    wrapped = Agent(domain=DOMAIN, tracker_store=store).tracker_store
+    asyncio.run(wrapped.save(a_tracker_in("fr", "fr-user")))
+    asyncio.run(wrapped.save(a_tracker_in("en", "en-user")))
+    asyncio.run(wrapped.save(a_tracker("no-language-yet")))
+    # another process (or a restart) that read the conversation before the database failed
+    restarted = Agent(domain=DOMAIN, tracker_store=store).tracker_store
+    assert asyncio.run(restarted.retrieve("fr-user")).get_slot("language") == "fr"
+    break_database(store, tmp_path)
+
+    assert answer_when_broken(wrapped, "fr-user") == french  # the read fails
+    assert answer_when_broken(restarted, "fr-user") == french
+    assert answer_when_broken(wrapped, "en-user") == english
+    assert answer_when_broken(wrapped, "no-language-yet") == english
+    assert answer_when_broken(wrapped, "stranger") == english
+    # the user switched to French in the very turn that cannot be saved
+    assert answer_when_broken(wrapped, "en-user", a_tracker_in("fr", "en-user")) == french
 
 
 def test_start_up_migrates_the_project_tables_with_alembic(database_url: str) -> None:

@@ -1,0 +1,198 @@
+"""rasa_plugins.graph_runner: Rasa's graph results, in a fixed order, TED only when it can matter."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.nlu.constants import TEXT
+
+from rasa_plugins import graph_runner
+from tests.test_speedups import behaviour
+
+SIZE = 5
+
+
+class FakeTED:
+    """What the gate reads of a TED policy."""
+
+    def __init__(self, *, trained: bool = True, text_features: bool = False) -> None:
+        self.model = object() if trained else None
+        self.fake_features = {TEXT: []} if text_features else {}
+        self.priority = 1
+
+
+def prediction(best: float, priority: int, **flags: Any) -> PolicyPrediction:
+    """A prediction whose highest confidence is `best`."""
+    return PolicyPrediction([best] + [0.0] * (SIZE - 1), "P", priority, **flags)
+
+
+def tracker(*events: Any) -> DialogueStateTracker:
+    """A tracker holding the events."""
+    return DialogueStateTracker.from_events(
+        "u", [ActionExecuted("action_listen"), UserUttered("hi"), *events]
+    )
+
+
+@pytest.mark.parametrize(
+    ("others", "events", "ted", "skipped"),
+    [
+        ([prediction(1.0, 6)], [], FakeTED(), True),  # a rule is certain
+        ([prediction(0.0, 3), prediction(1.0, 6)], [], FakeTED(), True),
+        ([prediction(0.2, 6, is_no_user_prediction=True)], [], FakeTED(), True),  # loop happy path
+        ([prediction(0.99, 6)], [], FakeTED(), False),  # not certain: TED may win
+        ([prediction(0.3, 6), prediction(0.0, 3)], [], FakeTED(), False),  # core fallback
+        ([prediction(1.0, 1)], [], FakeTED(), False),  # same priority: TED would come first on a tie
+        ([prediction(1.0, 0)], [], FakeTED(), False),
+        ([prediction(1.0, 6)], [ActionExecutionRejected("some_form")], FakeTED(), False),  # rejected
+        ([prediction(1.0, 6, is_end_to_end_prediction=True)], [], FakeTED(), False),
+        ([prediction(1.0, 6)], [], FakeTED(text_features=True), False),  # TED may be end to end
+        ([prediction(1.0, 6)], [], FakeTED(trained=False), False),
+        ([], [], FakeTED(), False),
+    ],
+)
+def test_ted_is_skipped_only_when_another_prediction_must_win(
+    others: list[PolicyPrediction], events: list, ted: FakeTED, skipped: bool
+) -> None:
+    assert graph_runner._ted_cannot_win(ted, others, tracker(*events)) is skipped  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("ted_best", [0.0, 0.5, 1.0])
+def test_when_skipped_the_ensemble_picks_the_same_as_with_teds_answer(ted_best: float) -> None:
+    others = [prediction(1.0, 6), PolicyPrediction([0.0, 1.0, 0.0, 0.0, 0.0], "Memo", 3)]
+    ted = FakeTED()
+    assert graph_runner._ted_cannot_win(ted, others, tracker())  # type: ignore[arg-type]
+    real = PolicyPrediction([0.0] * (SIZE - 1) + [ted_best], "TEDPolicy", 1)
+    empty = graph_runner._empty_prediction(ted, others)  # type: ignore[arg-type]
+    assert empty.probabilities == [0.0] * SIZE and empty.policy_priority == 1
+    with_ted = DefaultPolicyPredictionEnsemble._pick_best_policy([*others, real])
+    without = DefaultPolicyPredictionEnsemble._pick_best_policy([*others, empty])
+    assert with_ted == without
+
+
+def test_install_is_idempotent_and_reversible(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
+    graph_runner.install()
+    graph_runner.install()
+    assert DaskGraphRunner.run is graph_runner.run
+    assert DaskGraphRunner._imp_rasa_run is graph_runner._rasa_run is not graph_runner.run
+    graph_runner.uninstall()
+    assert DaskGraphRunner.run is graph_runner._rasa_run
+
+
+def test_speedups_install_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa_plugins import speedups
+
+    monkeypatch.setattr(DaskGraphRunner, "run", graph_runner._rasa_run)
+    speedups.install()
+    assert DaskGraphRunner.run is graph_runner.run
+
+
+# --- with the trained model: the same predictions as Rasa's runner ------------------------------
+
+CONVERSATION = [
+    "hello",
+    "what is IMP+?",
+    "how many permits are there?",
+    "am I eligible for IMP+?",
+    "I live in Lyon",
+    "wait, how long is the permit valid?",
+    "yes, through the PRTQ",
+    "asdkjh qwpoeiu",
+    "yes it is",
+    "banana",
+    "yes I got it",
+    "I haven't applied yet",
+    "bonjour",
+    "c'est quoi le PMI+?",
+    "est-ce que je suis admissible?",
+    "j'habite à Montréal",
+    "oui, avec le PEQ",
+    "stop",
+    "in English please",
+    "check my eligibility",
+    "I live in Toronto",
+    "start over",
+    "what is the weather in Paris?",
+    "zzzz",
+    "xxyy qq",
+    "can I talk to a person?",
+    "bye",
+]
+
+
+@pytest.mark.e2e
+def test_the_assistant_predicts_the_same_as_with_rasas_runner(
+    model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    from rasa_plugins.tracker_store import EnvSQLTrackerStore
+
+    model, action_url = model_and_actions
+    store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{tmp_path / 'runner.db'}")
+    agent = Agent.load(model, tracker_store=store, lock_store=InMemoryLockStore())
+    agent.action_endpoint = agent.processor.action_endpoint = EndpointConfig(url=action_url)  # type: ignore[union-attr]
+    picked: list[tuple] = []
+    original_combine = DefaultPolicyPredictionEnsemble.combine_predictions
+
+    def noting_combine(self: Any, predictions: list, tracker: Any, domain: Any) -> PolicyPrediction:
+        best = original_combine(self, predictions, tracker, domain)
+        events = [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in best.events]
+        picked.append((best.policy_name, best.probabilities, events))
+        return best
+
+    monkeypatch.setattr(DefaultPolicyPredictionEnsemble, "combine_predictions", noting_combine)
+
+    def talk(sender: str) -> tuple[list, list, list]:
+        picked.clear()
+        replies: list[list[dict]] = []
+
+        async def conversation() -> None:
+            for message in CONVERSATION:
+                output = CollectingOutputChannel()
+                await agent.handle_message(UserMessage(message, output, sender))
+                replies.append([{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages])
+
+        asyncio.run(conversation())
+        events = asyncio.run(store.retrieve_full_tracker(sender)).current_state(EventVerbosity.ALL)["events"]
+        return replies, behaviour(events), list(picked)
+
+    monkeypatch.setattr(DaskGraphRunner, "run", graph_runner._rasa_run)
+    rasa_replies, rasa_behaviour, rasa_picked = talk("rasa-runner")
+    monkeypatch.setattr(DaskGraphRunner, "run", graph_runner.run)
+    monkeypatch.setattr(graph_runner, "ted_calls", {"skipped": 0, "run": 0})
+    our_replies, our_behaviour, our_picked = talk("our-runner")
+    store.engine.dispose()
+
+    assert our_replies == rasa_replies and all(our_replies)
+    assert our_behaviour == rasa_behaviour
+    assert len(our_picked) == len(rasa_picked) > len(CONVERSATION)
+    for ours, theirs in zip(our_picked, rasa_picked, strict=True):
+        assert ours[0] == theirs[0] and ours[2] == theirs[2]
+        assert ours[1] == pytest.approx(theirs[1])
+    # Rules decide almost every turn of this assistant; TED still ran where no policy was certain
+    assert graph_runner.ted_calls["skipped"] > graph_runner.ted_calls["run"] > 0
+    assert graph_runner.ted_calls["skipped"] + graph_runner.ted_calls["run"] == len(our_picked)
+
+
+def test_inputs_that_clash_with_node_names_are_refused_as_by_rasa(model_and_actions: tuple[str, str]) -> None:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model_and_actions[0])
+    runner = agent.processor.graph_runner  # type: ignore[union-attr]
+    node = next(iter(runner._graph_schema.nodes))
+    for run in (graph_runner._rasa_run, graph_runner.run):
+        with pytest.raises(GraphRunError, match="clashes with a node name"):
+            run(runner, inputs={"__tracker__": node}, targets=[node])
