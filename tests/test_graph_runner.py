@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
 from rasa_plugins import graph_runner
-from tests.test_speedups import behaviour
+from tests.test_speedups import behaviour, play
 
 SIZE = 5
 
@@ -157,16 +155,7 @@ def test_the_assistant_predicts_the_same_as_with_rasas_runner(
 
     def talk(sender: str) -> tuple[list, list, list]:
         picked.clear()
-        replies: list[list[dict]] = []
-
-        async def conversation() -> None:
-            for message in CONVERSATION:
-                output = CollectingOutputChannel()
-                await agent.handle_message(UserMessage(message, output, sender))
-                replies.append([{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages])
-
-        asyncio.run(conversation())
-        events = asyncio.run(store.retrieve_full_tracker(sender)).current_state(EventVerbosity.ALL)["events"]
+        replies, events = play(agent, store, CONVERSATION, sender)
         return replies, behaviour(events), list(picked)
 
     monkeypatch.setattr(DaskGraphRunner, "run", graph_runner._rasa_run)

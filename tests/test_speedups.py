@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from jsonschema import ValidationError
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -446,12 +446,26 @@ def behaviour(events: list[dict]) -> list[tuple]:
     return kept
 
 
+def play(agent: Any, store: Any, messages: list[str], sender: str) -> tuple[list[list[dict]], list[dict]]:
+    """Each message through the agent in turn: the replies to each, and the stored events after."""
+    replies: list[list[dict]] = []
+
+    async def conversation() -> None:
+        for message in messages:
+            output = CollectingOutputChannel()
+            await agent.handle_message(UserMessage(message, output, sender))
+            replies.append([{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages])
+
+    asyncio.run(conversation())
+    events = asyncio.run(store.retrieve_full_tracker(sender)).current_state(EventVerbosity.ALL)["events"]
+    return replies, events
+
+
 @pytest.mark.e2e
 def test_the_assistant_answers_the_same_as_rasa_as_shipped(
     model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rasa.core.agent import Agent
-    from rasa.core.channels.channel import UserMessage
     from rasa.core.lock_store import InMemoryLockStore
 
     from rasa_plugins.tracker_store import EnvSQLTrackerStore
@@ -475,17 +489,7 @@ def test_the_assistant_answers_the_same_as_rasa_as_shipped(
 
     def talk(sender: str, endpoint: EndpointConfig) -> tuple[list[list[dict]], list[dict]]:
         agent.action_endpoint = agent.processor.action_endpoint = endpoint  # type: ignore[union-attr]
-        replies: list[list[dict]] = []
-
-        async def conversation() -> None:
-            for message in CONVERSATION:
-                output = CollectingOutputChannel()
-                await agent.handle_message(UserMessage(message, output, sender))
-                replies.append([{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages])
-
-        asyncio.run(conversation())
-        events = asyncio.run(store.retrieve_full_tracker(sender)).current_state(EventVerbosity.ALL)["events"]
-        return replies, events
+        return play(agent, store, CONVERSATION, sender)
 
     set_rasa_as_shipped(monkeypatch)
     shipped_replies, shipped_events = talk("shipped", EndpointConfig(url=action_url))

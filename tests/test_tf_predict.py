@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.utils.tensorflow.models import RasaModel
 
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import graph_runner, tf_predict
 from rasa_plugins.tracker_store import EnvSQLTrackerStore  # installs the speed-ups first
 from tests.test_graph_runner import CONVERSATION
+from tests.test_speedups import play
 
 
 def test_install_is_idempotent_and_reversible(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,13 +89,13 @@ def test_diet_and_ted_give_the_same_outputs_as_through_rasas_call(
     agent = Agent.load(model, tracker_store=store, lock_store=InMemoryLockStore())
     agent.action_endpoint = agent.processor.action_endpoint = EndpointConfig(url=action_url)  # type: ignore[union-attr]
 
-    async def play() -> None:
+    async def parse_all() -> None:
         for text in held_out_texts(400):
             await agent.parse_message(text)
-        for message in CONVERSATION:
-            await agent.handle_message(UserMessage(message, CollectingOutputChannel(), "tf-predict"))
 
-    asyncio.run(play())
+    asyncio.run(parse_all())
+    replies, _ = play(agent, store, CONVERSATION, "tf-predict")
+    assert all(replies)
     store.engine.dispose()
     assert compared.get("DIET", 0) >= 400 + len(CONVERSATION) - 1
     assert compared.get("TED", 0) >= 2 * len(CONVERSATION)
