@@ -90,6 +90,7 @@ class LevelResult:
             "rasa_cpu_ms_per_msg": self.cpu_ms_per_message(0),
             "actions_cpu_ms_per_msg": self.cpu_ms_per_message(1),
             "machine_cpu_ms_per_msg": self.cpu_ms_per_message(2),
+            "busiest_rasa_process_share": round(self.busiest_rasa_share, 3),
             "rasa_rss_mb": round(self.rss_peak[0] / 2**20),
             "actions_rss_mb": round(self.rss_peak[1] / 2**20),
         }

@@ -55,7 +55,15 @@ from bench.load import (  # noqa: E402
     run_long_conversation,
     warm_up,
 )
-from bench.servers import Process, Server, free_port, start, wait_until_up  # noqa: E402
+from bench.servers import (  # noqa: E402
+    Process,
+    Server,
+    busiest_share,
+    free_port,
+    per_process_cpu,
+    start,
+    wait_until_up,
+)
 
 BIN = Path(sys.executable).parent
 RASA = str(BIN / "rasa")
@@ -81,6 +89,8 @@ FULL = Plan((1, 10, 50), {1: 25.0, 10: 30.0, 50: 40.0}, 300, 420.0, no_speedups_
 QUICK = Plan((1, 10), {1: 12.0, 10: 15.0}, 100, 150.0, no_speedups_run=False)
 TWO_WORKERS = "assistant-postgresql-redis-2-workers"
 NO_SPEEDUPS = "assistant-postgresql-no-speedups"
+# Only with --only (a diagnosis: what the Redis lock store costs one worker).
+ONE_WORKER_REDIS = "assistant-postgresql-redis-1-worker"
 SELECTIVE_DOMAIN_LINE = "  enable_selective_domain: true\n"
 
 
@@ -334,6 +344,9 @@ def assistant_configurations(
         Configuration("assistant-postgresql", postgres, long=True),
         Configuration(TWO_WORKERS, two_workers),
     ]
+    configurations.append(
+        Configuration(ONE_WORKER_REDIS, {**postgres, "IMP_LOCK_STORE_URL": lock_store_url}, long=False)
+    )
     if plan.no_speedups_run:
         no_window = {**postgres, "IMP_TRACKER_WINDOW_TURNS": "0"}
         configurations.append(
@@ -353,6 +366,7 @@ def measure_levels(server: Server, plan: Plan, conversations: list[list[str]]) -
     for users in plan.levels:
         say(f"{server.name}: {users} user(s) for {plan.seconds[users]:.0f} s")
         cpu_before = server.cpu()
+        processes_before = per_process_cpu(server.rasa.popen.pid)
         result = asyncio.run(
             run_level(
                 server.url,
@@ -366,11 +380,13 @@ def measure_levels(server: Server, plan: Plan, conversations: list[list[str]]) -
         result.cpu_seconds = tuple(
             after - before for after, before in zip(server.cpu(), cpu_before, strict=True)
         )  # type: ignore[assignment]
+        result.busiest_rasa_share = busiest_share(processes_before, per_process_cpu(server.rasa.popen.pid))
         say(
             f"  {result.throughput:.1f} msg/s, p50 {result.percentile(50):.0f} ms, "
             f"p95 {result.percentile(95):.0f} ms, errors {result.errors}, CPU ms/msg: "
             f"Rasa {result.cpu_ms_per_message(0)}, actions {result.cpu_ms_per_message(1)}, "
-            f"machine {result.cpu_ms_per_message(2)}"
+            f"machine {result.cpu_ms_per_message(2)}; "
+            f"busiest Rasa process {result.busiest_rasa_share:.0%} of Rasa's CPU"
         )
         results.append(result)
     return results
@@ -489,7 +505,14 @@ def main() -> int:
         help="with --quick: also measure PostgreSQL without the speed-ups (always in full mode)",
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs (path printed)")
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated configurations to measure besides the baseline (e.g. {TWO_WORKERS}; "
+        f"{ONE_WORKER_REDIS} exists only here); default: all but {ONE_WORKER_REDIS}",
+    )
     args = parser.parse_args()
+    only = {name for name in args.only.split(",") if name}
     plan = QUICK if args.quick else FULL
     if args.no_speedups_run:
         plan = dataclasses.replace(plan, no_speedups_run=True)
@@ -524,7 +547,14 @@ def main() -> int:
         model, results["assistant_training"] = our_model(args.train, workdir, log_dir)
         results["assistant_model"] = model.name
         with fresh_postgres_database() as postgres_url, redis_prefix() as lock_store_url:
-            configurations = assistant_configurations(plan, model, workdir, postgres_url, lock_store_url)
+            configurations = [
+                c
+                for c in assistant_configurations(plan, model, workdir, postgres_url, lock_store_url)
+                if ((c.name in only) if only else (c.name != ONE_WORKER_REDIS))
+            ]
+            unknown = only - {c.name for c in configurations}
+            if unknown:
+                raise RuntimeError(f"unknown --only configurations: {', '.join(sorted(unknown))}")
             starts: dict[str, Callable[[], Server]] = {
                 "baseline": lambda: start_baseline(bot, baseline_model, log_dir),
                 **{c.name: c.starter(log_dir) for c in configurations},

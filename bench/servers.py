@@ -64,15 +64,27 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by `pid` and its descendants."""
-    total = 0
+    return sum(per_process_cpu(pid).values())
+
+
+def busiest_share(before: dict[int, float], after: dict[int, float]) -> float:
+    """The busiest process's share of the CPU the processes used between two `per_process_cpu`."""
+    used = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+    total = sum(used.values())
+    return max(used.values()) / total if total else float("nan")
+
+
+def per_process_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds so far of `pid` and of each of its descendants."""
+    seconds = {}
     for each in tree_pids(pid):
         try:
             with open(f"/proc/{each}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+        seconds[each] = (int(fields[11]) + int(fields[12])) / TICKS
+    return seconds
 
 
 def machine_busy_seconds() -> float:

@@ -7,8 +7,9 @@ BENCHMARKS.md "Conversation benchmark"):
 - `RemoteAction._validate_action_result` calls `jsonschema.validate` on every answer of the
   action server, which first validates Rasa's constant response schema against the Draft
   2020-12 meta-schema (`check_schema`): about 40 % of a turn of the assistant. Here the
-  validator is built once per schema and only the answer is validated; an invalid answer still
-  goes through Rasa's own code, so the error and its message are Rasa's.
+  validator is built once per schema and only the answer is validated, each event against the
+  branch of the event schema's `oneOf` for its type (the others cannot match); an invalid
+  answer still goes through Rasa's own code, so the error and its message are Rasa's.
 - `Event.resolve_by_type` walks every subclass of `Event` (with `inspect.isabstract`) for each
   event it deserialises (the window read each turn, the action server's events). Here the
   answer is remembered per type name; an unknown name still goes to Rasa's lookup.
@@ -76,18 +77,59 @@ _session_for_request: contextvars.ContextVar[tuple[EndpointConfig, aiohttp.Clien
 
 def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     """RemoteAction._validate_action_result without re-checking the constant schema each time."""
-    from jsonschema.exceptions import best_match
-    from jsonschema.validators import validator_for
-
     validator = _validators.get(type(self))
     if validator is None:
-        schema = self.action_response_format_spec()
-        cls = validator_for(schema)
-        cls.check_schema(schema)
-        validator = _validators[type(self)] = cls(schema)
-    if best_match(validator.iter_errors(result)) is None:
+        validator = _validators[type(self)] = _AnswerValidator(self.action_response_format_spec())
+    if validator.is_valid(result):
         return True
     return _rasa_validate_action_result(self, result)  # raises Rasa's own error and message
+
+
+class _AnswerValidator:
+    """Rasa's answer schema, checked with each event validated only against its own type's branch.
+
+    Rasa's event schema is a `oneOf` of 23 branches, each pinning `event` to a different
+    constant, so an event (an object whose `event` is a string, as the schema requires) can
+    only match the branch of its own type: checking the shared part and that one branch gives
+    the same verdict as the `oneOf`, without trying the 22 others. Any other schema shape is
+    checked whole, as before.
+    """
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        from jsonschema.validators import validator_for
+
+        self.cls = validator_for(schema)
+        self.cls.check_schema(schema)
+        self.whole = self.cls(schema)
+        self.outer: Any = None
+        self.by_type: dict[str, Any] = {}
+        events = schema.get("properties", {}).get("events", {})
+        item = events.get("items") if set(events) == {"type", "items"} and events["type"] == "array" else None
+        branches = item.get("oneOf") if isinstance(item, dict) else None
+        if not branches or item.get("type") != "object" or "event" not in item.get("required", []):
+            return
+        shared = {key: value for key, value in item.items() if key != "oneOf"}
+        for branch in branches:
+            const = branch.get("properties", {}).get("event", {}).get("const")
+            if not isinstance(const, str) or const in self.by_type:
+                self.by_type = {}
+                return
+            self.by_type[const] = self.cls({"allOf": [shared, branch]})
+        outer = {**schema, "properties": {**schema["properties"], "events": {"type": "array"}}}
+        self.outer = self.cls(outer)
+
+    def is_valid(self, result: Any) -> bool:
+        """Whether the answer is valid against the whole schema."""
+        if not self.by_type:
+            return bool(self.whole.is_valid(result))
+        if not self.outer.is_valid(result):
+            return False
+        for event in result.get("events", []) if isinstance(result, dict) else []:
+            kind = event.get("event") if isinstance(event, dict) else None
+            branch = self.by_type.get(kind) if isinstance(kind, str) else None
+            if branch is None or not branch.is_valid(event):
+                return False
+        return True
 
 
 def _resolve_by_type(type_name: str, default: Any = None) -> Any:

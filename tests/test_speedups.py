@@ -155,6 +155,98 @@ def test_invalid_answers_fail_with_rasas_error(installed: None, answer: dict) ->
     assert "Failed to validate Action server response" in ours.value.message
 
 
+def event_samples() -> list[Any]:
+    """Events as an action server may send them: every kind Rasa knows, valid and broken."""
+    from rasa.shared.core.events import (
+        ActionExecutionRejected,
+        AllSlotsReset,
+        ConversationPaused,
+        ConversationResumed,
+        EntitiesAdded,
+        LoopInterrupted,
+        ReminderCancelled,
+        ReminderScheduled,
+        Restarted,
+        UserUtteranceReverted,
+    )
+
+    valid = [
+        SlotSet("language", "fr"),
+        SlotSet("residence", None),
+        ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0),
+        UserUttered(
+            "salut",
+            {"name": "greet", "confidence": 0.9},
+            [{"entity": "e", "value": "v", "start": 0, "end": 5}],
+        ),
+        BotUttered(
+            "Bonjour", {"buttons": [{"title": "oui", "payload": "/affirm"}]}, {"utter_action": "utter_greet"}
+        ),
+        ActiveLoop("eligibility_form"),
+        ActiveLoop(None),
+        FollowupAction("action_listen"),
+        SessionStarted(),
+        Restarted(),
+        AllSlotsReset(),
+        ConversationPaused(),
+        ConversationResumed(),
+        UserUtteranceReverted(),
+        ActionExecutionRejected("eligibility_form"),
+        LoopInterrupted(True),
+        EntitiesAdded([{"entity": "location", "value": "Lyon"}]),
+        ReminderScheduled("greet", datetime_now()),
+        ReminderCancelled(name="r"),
+    ]
+    samples: list[Any] = [event.as_dict() for event in valid]
+    for data in list(samples):
+        samples += [
+            {**data, "timestamp": "noon"},
+            {**data, "metadata": "none"},
+            {**data, "event": 5},
+            {**data, "event": "no_such_event"},
+            {key: value for key, value in data.items() if key != "event"},
+            {**data, "name": 5},
+            {key: value for key, value in data.items() if key != "value"},
+            {**data, "entities": "Lyon"},
+            {**data, "parse_data": {"intent": {"name": 3}}},
+            {**data, "confidence": "high"},
+            {**data, "hide_rule_turn": "yes"},
+        ]
+    broken = [[], "slot", None, 3, {"event": "form", "name": "f"}, {"event": "user", "parse_data": []}]
+    return [*samples, *broken]
+
+
+def datetime_now() -> Any:
+    """A fixed moment."""
+    import datetime
+
+    return datetime.datetime(2026, 11, 26, 12, 0)
+
+
+def test_answers_are_judged_as_by_the_whole_schema_one_event_type_at_a_time() -> None:
+    schema = RemoteAction.action_response_format_spec()
+    whole = jsonschema.validators.validator_for(schema)(schema)
+    ours = speedups._AnswerValidator(schema)
+    assert len(ours.by_type) == 23  # each event checked against its own branch only
+    samples = event_samples()
+    answers: list[Any] = [{"events": [sample]} for sample in samples]
+    answers += [{"events": samples[:4]}, {"events": [*samples[:4], samples[-1]]}, {"events": []}, {}]
+    answers += [{"responses": [{"text": "hi"}]}, {"responses": [1]}, {"responses": "hi"}, {"events": "x"}]
+    answers += [[], "answer", None, {"events": [samples[0]], "responses": [{"text": "x"}], "extra": 1}]
+    verdicts = [(ours.is_valid(answer), whole.is_valid(answer)) for answer in answers]
+    assert all(mine == theirs for mine, theirs in verdicts), [
+        answer for answer, (mine, theirs) in zip(answers, verdicts, strict=True) if mine != theirs
+    ]
+    assert sum(theirs for _, theirs in verdicts) > 30 and sum(not theirs for _, theirs in verdicts) > 100
+
+
+def test_an_unexpected_schema_is_checked_whole() -> None:
+    schema = {"type": "object", "properties": {"events": {"type": "array", "items": {"type": "object"}}}}
+    ours = speedups._AnswerValidator(schema)
+    assert ours.by_type == {}
+    assert ours.is_valid({"events": [{}]}) and not ours.is_valid({"events": [1]})
+
+
 def test_event_types_resolve_as_in_rasa(installed: None) -> None:
     for cls in all_subclasses(Event):
         if getattr(cls, "type_name", None):
