@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -91,6 +92,8 @@ TWO_WORKERS = "assistant-postgresql-redis-2-workers"
 NO_SPEEDUPS = "assistant-postgresql-no-speedups"
 # Only with --only (a diagnosis: what the Redis lock store costs one worker).
 ONE_WORKER_REDIS = "assistant-postgresql-redis-1-worker"
+# Only with --only: the bare bot with two workers and Rasa's Redis lock store (the machine's ceiling).
+BASELINE_TWO_WORKERS = "baseline-2-workers"
 SELECTIVE_DOMAIN_LINE = "  enable_selective_domain: true\n"
 
 
@@ -232,21 +235,34 @@ def redis_prefix() -> Iterator[str]:
 # --- servers ----------------------------------------------------------------------------------
 
 
-def start_baseline(bot: Path, model: Path, log_dir: Path) -> Server:
-    """The rasa init bot: `rasa run --enable-api`, in-memory tracker store, one worker."""
+def start_baseline(bot: Path, model: Path, log_dir: Path, lock_store_url: str | None = None) -> Server:
+    """The rasa init bot: `rasa run --enable-api`, in-memory tracker store, one worker.
+
+    With `lock_store_url` (only for --only baseline-2-workers): two Sanic workers sharing Rasa's
+    own Redis lock store, the same machine's ceiling for two workers of the bare bot.
+    """
     port = free_port()
+    name, endpoints, env = "baseline", "endpoints.yml", base_env()
+    if lock_store_url is not None:
+        name, endpoints, env = BASELINE_TWO_WORKERS, "endpoints-redis.yml", base_env(SANIC_WORKERS="2")
+        parts = urlsplit(lock_store_url)
+        prefix = dict(parse_qsl(parts.query)).get("key_prefix", "bench")
+        (bot / endpoints).write_text(
+            f"lock_store:\n  type: redis\n  url: {parts.hostname}\n  port: {parts.port or 6379}\n"
+            f"  key_prefix: {prefix}base\n"
+        )
     rasa = start(
-        "baseline-rasa",
+        f"{name}-rasa",
         [
             *(RASA, "run", "--model", str(model), "--enable-api", "--auth-token", secrets.token_urlsafe(16)),
             *("--interface", "127.0.0.1", "--port", str(port)),
-            *("--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
+            *("--endpoints", endpoints, "--credentials", "credentials.yml"),
         ],
         bot,
-        base_env(),
+        env,
         log_dir,
     )
-    server = Server("baseline", port, rasa)
+    server = Server(name, port, rasa)
     server.started_in = wait_until_up(f"http://127.0.0.1:{port}/", [rasa], START_TIMEOUT)
     return server
 
@@ -482,6 +498,13 @@ def report(results: dict[str, Any], plan: Plan) -> list[tuple[str, bool, str]]:
         growth = ratio(medians[-1], medians[0]) if medians else float("nan")
         print(f"{name:<46}{blocks}   last/first {growth:.2f}x")
 
+    rates = {name: levels[-1]["messages_per_s"] for name, levels in results["levels"].items()}
+    if BASELINE_TWO_WORKERS in rates and rates.get("baseline"):
+        print(
+            "\nThe bare bot with 2 workers (Redis lock store) on this machine: "
+            f"{rates[BASELINE_TWO_WORKERS]:.1f} msg/s = "
+            f"{ratio(rates[BASELINE_TWO_WORKERS], rates['baseline']):.2f}x its one worker"
+        )
     targets = evaluate(results, plan, "")
     print("\n== Targets (the assistant as wired) ==")
     for name, met, figure in targets:
@@ -552,13 +575,17 @@ def main() -> int:
                 for c in assistant_configurations(plan, model, workdir, postgres_url, lock_store_url)
                 if ((c.name in only) if only else (c.name != ONE_WORKER_REDIS))
             ]
-            unknown = only - {c.name for c in configurations}
+            unknown = only - {c.name for c in configurations} - {BASELINE_TWO_WORKERS}
             if unknown:
                 raise RuntimeError(f"unknown --only configurations: {', '.join(sorted(unknown))}")
             starts: dict[str, Callable[[], Server]] = {
                 "baseline": lambda: start_baseline(bot, baseline_model, log_dir),
                 **{c.name: c.starter(log_dir) for c in configurations},
             }
+            if BASELINE_TWO_WORKERS in only:
+                starts[BASELINE_TWO_WORKERS] = lambda: start_baseline(
+                    bot, baseline_model, log_dir, lock_store_url
+                )
             # Start every server at once (loading a model takes a minute or more on a busy
             # machine); idle servers use no CPU while the others are measured one at a time.
             say(f"starting {len(starts)} servers")
@@ -576,6 +603,8 @@ def main() -> int:
                 results["start_seconds"][name] = round(server.started_in, 1)
             say("all ready: " + ", ".join(f"{n} {s.started_in:.0f} s" for n, s in started.items()))
             run(started["baseline"], BASELINE_CONVERSATIONS, levels=True, long=True)
+            if BASELINE_TWO_WORKERS in started:
+                run(started[BASELINE_TWO_WORKERS], BASELINE_CONVERSATIONS, levels=True, long=False)
             for configuration in configurations:
                 run(
                     started[configuration.name],
