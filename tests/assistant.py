@@ -1,4 +1,7 @@
-"""Starts the assistant as the README says (scripts/run.sh) on a throw-away SQLite file, for e2e tests."""
+"""Starts the assistant as the README says (scripts/run.sh) on a throw-away SQLite file, for e2e tests.
+
+Also the in-process form (`in_process_assistant`, `play`) for tests that compare Rasa's code paths.
+"""
 
 from __future__ import annotations
 
@@ -158,3 +161,38 @@ def run_assistant(
         yield assistant
     finally:
         assistant.stop()
+
+
+def in_process_assistant(model_and_actions: tuple[str, str], database: Path) -> tuple[Any, Any]:
+    """The trained model as an agent in this process: SQLite tracker store, in-memory lock, action server."""
+    from rasa.core.agent import Agent
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    from rasa_plugins.tracker_store import EnvSQLTrackerStore
+
+    model, action_url = model_and_actions
+    store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{database}")
+    endpoint = EndpointConfig(url=action_url)
+    agent = Agent.load(model, tracker_store=store, lock_store=InMemoryLockStore(), action_endpoint=endpoint)
+    return agent, store
+
+
+def play(agent: Any, store: Any, messages: list[str], sender: str) -> tuple[list[list[dict]], list[dict]]:
+    """Each message through the agent in turn: the replies to each, and the stored events after."""
+    import asyncio
+
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.shared.core.trackers import EventVerbosity
+
+    replies: list[list[dict]] = []
+
+    async def conversation() -> None:
+        for message in messages:
+            output = CollectingOutputChannel()
+            await agent.handle_message(UserMessage(message, output, sender))
+            replies.append([{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages])
+
+    asyncio.run(conversation())
+    events = asyncio.run(store.retrieve_full_tracker(sender)).current_state(EventVerbosity.ALL)["events"]
+    return replies, events

@@ -15,7 +15,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
 from rasa_plugins import graph_runner
-from tests.test_speedups import behaviour, play
+from tests.assistant import in_process_assistant, play
+from tests.test_speedups import behaviour
 
 SIZE = 5
 
@@ -132,16 +133,7 @@ CONVERSATION = [
 def test_the_assistant_predicts_the_same_as_with_rasas_runner(
     model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rasa.core.agent import Agent
-    from rasa.core.lock_store import InMemoryLockStore
-    from rasa.utils.endpoints import EndpointConfig
-
-    from rasa_plugins.tracker_store import EnvSQLTrackerStore
-
-    model, action_url = model_and_actions
-    store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{tmp_path / 'runner.db'}")
-    agent = Agent.load(model, tracker_store=store, lock_store=InMemoryLockStore())
-    agent.action_endpoint = agent.processor.action_endpoint = EndpointConfig(url=action_url)  # type: ignore[union-attr]
+    agent, store = in_process_assistant(model_and_actions, tmp_path / "runner.db")
     picked: list[tuple] = []
     original_combine = DefaultPolicyPredictionEnsemble.combine_predictions
 

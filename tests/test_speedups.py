@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from jsonschema import ValidationError
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -30,14 +30,14 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.generator import TrackerWithCachedStates
-from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import speedups
-from tests.assistant import free_port
+from tests.assistant import free_port, in_process_assistant, play
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 RULE_ONLY = {"rule_only_slots": ["verdict"], "rule_only_loops": []}
@@ -538,35 +538,14 @@ def behaviour(events: list[dict]) -> list[tuple]:
     return kept
 
 
-def play(agent: Any, store: Any, messages: list[str], sender: str) -> tuple[list[list[dict]], list[dict]]:
-    """Each message through the agent in turn: the replies to each, and the stored events after."""
-    replies: list[list[dict]] = []
-
-    async def conversation() -> None:
-        for message in messages:
-            output = CollectingOutputChannel()
-            await agent.handle_message(UserMessage(message, output, sender))
-            replies.append([{k: v for k, v in m.items() if k != "recipient_id"} for m in output.messages])
-
-    asyncio.run(conversation())
-    events = asyncio.run(store.retrieve_full_tracker(sender)).current_state(EventVerbosity.ALL)["events"]
-    return replies, events
-
-
 @pytest.mark.e2e
 def test_the_assistant_answers_the_same_as_rasa_as_shipped(
     model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rasa.core.agent import Agent
-    from rasa.core.lock_store import InMemoryLockStore
-
-    from rasa_plugins.tracker_store import EnvSQLTrackerStore
-
-    model, action_url = model_and_actions
+    action_url = model_and_actions[1]
     monkeypatch.setenv("IMP_ACTION_ENDPOINT", action_url)
     selective = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "action_endpoint")
     assert selective is not None and selective.kwargs.get("enable_selective_domain") is True
-    store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{tmp_path / 'speedups.db'}")
     sent_domain: dict[str, set[bool]] = {}
     original_format = RemoteAction._action_call_format
 
@@ -577,7 +556,7 @@ def test_the_assistant_answers_the_same_as_rasa_as_shipped(
 
     monkeypatch.setattr(RemoteAction, "_action_call_format", noting_format)
 
-    agent = Agent.load(model, tracker_store=store, lock_store=InMemoryLockStore())
+    agent, store = in_process_assistant(model_and_actions, tmp_path / "speedups.db")
 
     def talk(sender: str, endpoint: EndpointConfig) -> tuple[list[list[dict]], list[dict]]:
         agent.action_endpoint = agent.processor.action_endpoint = endpoint  # type: ignore[union-attr]

@@ -11,10 +11,9 @@ import pytest
 from rasa.utils.tensorflow.models import RasaModel
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins import graph_runner, tf_predict
-from rasa_plugins.tracker_store import EnvSQLTrackerStore  # installs the speed-ups first
+from rasa_plugins import graph_runner, speedups, tf_predict
+from tests.assistant import in_process_assistant, play
 from tests.test_graph_runner import CONVERSATION
-from tests.test_speedups import play
 
 
 def test_install_is_idempotent_and_reversible(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,10 +65,7 @@ def held_out_texts(limit: int) -> list[str]:
 def test_diet_and_ted_give_the_same_outputs_as_through_rasas_call(
     model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rasa.core.agent import Agent
-    from rasa.core.lock_store import InMemoryLockStore
-    from rasa.utils.endpoints import EndpointConfig
-
+    speedups.install()  # as the tracker store's import does, before `both` takes the place of tf_predict
     compared: dict[str, int] = {}
 
     def both(self: RasaModel, batch_in: tuple) -> dict:
@@ -84,10 +80,7 @@ def test_diet_and_ted_give_the_same_outputs_as_through_rasas_call(
     monkeypatch.setattr(RasaModel, "_rasa_predict", both)
     monkeypatch.setattr(graph_runner, "ted_calls", {"skipped": 0, "run": 0})
     monkeypatch.setattr(graph_runner, "_ted_cannot_win", lambda *args: False)  # TED on every prediction
-    model, action_url = model_and_actions
-    store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{tmp_path / 'tf.db'}")
-    agent = Agent.load(model, tracker_store=store, lock_store=InMemoryLockStore())
-    agent.action_endpoint = agent.processor.action_endpoint = EndpointConfig(url=action_url)  # type: ignore[union-attr]
+    agent, store = in_process_assistant(model_and_actions, tmp_path / "tf.db")
 
     async def parse_all() -> None:
         for text in held_out_texts(400):

@@ -31,6 +31,7 @@ from rasa_plugins.windowed_tracker import (
     WindowedTrackerStoreMixin,
     window_start,
 )
+from tests.assistant import in_process_assistant
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 FORM = "eligibility_form"
@@ -266,19 +267,9 @@ def behaviour(events: list[dict]) -> list[tuple]:
 def test_assistant_answers_the_same_with_a_window(
     model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rasa.core.agent import Agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-    from rasa.core.lock_store import InMemoryLockStore
-    from rasa.utils.endpoints import EndpointConfig
 
-    model, action_url = model_and_actions
-    store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{tmp_path / 'window.db'}")
-    agent = Agent.load(
-        model,
-        tracker_store=store,
-        lock_store=InMemoryLockStore(),
-        action_endpoint=EndpointConfig(url=action_url),
-    )
+    agent, store = in_process_assistant(model_and_actions, tmp_path / "window.db")
     seen: list[int] = []
     original = Domain.states_for_tracker_history
 
