@@ -57,6 +57,7 @@ WITHOUT = (
     "past_states",
     "graph_runner",
     "tf_predict",
+    "gc_freeze",
     "selective_domain",
 )
 
@@ -68,7 +69,7 @@ def restore_rasa(names: list[str]) -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    from rasa_plugins import graph_runner, speedups, tf_predict
+    from rasa_plugins import gc_freeze, graph_runner, speedups, tf_predict
 
     if "validate" in names:
         RemoteAction._validate_action_result = speedups._rasa_validate_action_result  # type: ignore[method-assign]
@@ -83,6 +84,8 @@ def restore_rasa(names: list[str]) -> None:
         graph_runner.uninstall()
     if "tf_predict" in names:
         tf_predict.uninstall()
+    if "gc_freeze" in names:
+        gc_freeze.uninstall()
 
 
 def play(args: argparse.Namespace) -> None:

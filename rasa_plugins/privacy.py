@@ -3,9 +3,9 @@
 `PrivacyTrackerStoreMixin` goes first in the bases of an `SQLTrackerStore` subclass
 (`EnvSQLTrackerStore`):
 
-- **Masking.** Every `events` row the store writes (Rasa's own `save` or the windowed one)
-  has its user text, entity values, metadata and string slot values masked
-  (actions/core/pii.py) just before it is flushed, and so has the window's saved state (slots,
+- **Masking.** Every `events` row the store writes (Rasa's own `save`, just before the ORM
+  flushes it, or the windowed one, as it builds the row) has its user text, entity values,
+  metadata and string slot values masked (actions/core/pii.py), and so has the window's saved state (slots,
   the form's trigger message). NLU, the policies and the actions worked on the original text
   during the turn; SQL only ever holds `[email]`, `[phone]`...
 - **Deletion.** Rasa's SQL store decides what to write by counting the stored events, and
@@ -76,6 +76,10 @@ class PrivacyTrackerStoreMixin:
             setattr(makers, MASKING_FLAG, True)
         with super().session_scope() as session:  # type: ignore[misc]
             yield session
+
+    def _event_data(self: Any, event: Event) -> dict[str, Any]:
+        """The `data` of an event's row written by the windowed save (Core SQL, no flush): masked."""
+        return pii.mask_event(super()._event_data(event))  # type: ignore[misc]
 
     def _state_before(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The window's saved state (windowed_tracker), its slot values and loop trigger masked."""

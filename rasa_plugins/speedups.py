@@ -18,7 +18,8 @@ BENCHMARKS.md "Conversation benchmark"):
   loop (no cookies kept, no connection limit, idle connections closed after 2 s: before the
   5 s of Sanic's keep-alive, so the server never closes one under a request). Rasa's `request`
   still does everything else (headers, token, SSL, compression, errors). The session is closed
-  when its event loop shuts its async generators down (`asyncio.run`, Sanic's workers).
+  when its event loop shuts its async generators down (`asyncio.run`, Sanic's workers). Its
+  JSON (the tracker, 6.9 % of a turn in json.dumps) is encoded by ujson (a Rasa dependency).
 - Each policy (memoization, rules, TED) replays the tracker's events into dialogue states for
   every prediction, the rule policy twice. `DialogueStateTracker.past_states` here remembers
   its last answer per argument set on the tracker itself and returns a copy while the tracker
@@ -26,7 +27,8 @@ BENCHMARKS.md "Conversation benchmark"):
 
 `install()` (idempotent) patches all four and installs `rasa_plugins.graph_runner` (the
 prediction graph without dask's scheduler, TED only when it can matter) and
-`rasa_plugins.tf_predict` (DIET's and TED's graph without tf.function's per-call input checks);
+`rasa_plugins.tf_predict` (DIET's and TED's graph without tf.function's per-call input checks)
+and `rasa_plugins.gc_freeze` (the loaded model out of the garbage collector's full collections);
 nothing happens on import.
 """
 
@@ -40,6 +42,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import ujson
 from rasa.core.actions.action import RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.core.domain import Domain, State
@@ -48,7 +51,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_plugins import graph_runner, tf_predict
+from rasa_plugins import gc_freeze, graph_runner, tf_predict
 
 # Rasa's originals, kept once even if this module is imported again.
 _rasa_validate_action_result = getattr(
@@ -179,7 +182,13 @@ def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
         connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEPALIVE_SECONDS),
         cookie_jar=aiohttp.DummyCookieJar(),
+        json_serialize=_dumps,
     )
+
+
+def _dumps(value: Any) -> str:
+    """The request's JSON (the whole tracker) by ujson: 2.5x faster than json, the same JSON values."""
+    return str(ujson.dumps(value, escape_forward_slashes=False))
 
 
 async def kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
@@ -280,3 +289,4 @@ def install() -> None:
     DialogueStateTracker.past_states = _past_states  # type: ignore[method-assign]
     graph_runner.install()
     tf_predict.install()
+    gc_freeze.install()

@@ -17,6 +17,12 @@ recent history as with the whole session, from a bounded number of events. `save
 exactly the events the tracker gained since it was read (never the synthetic leading ones,
 never by counting the stored events) and moves the window forward.
 
+Both use SQLAlchemy Core, not the ORM (whose unit of work was about a third of their cost): a
+read is one statement (the window row, then its events: `UNION ALL`), a save one transaction of
+one `INSERT ... RETURNING id` for the new events (one per event on SQLite, whose dialect in
+SQLAlchemy 1.4 has no RETURNING) and one `UPDATE` of the window row. The rows are the ones
+Rasa's `SQLTrackerStore` writes, byte for byte.
+
 The table is defined in `actions/core/tracker_windows.py` and created by the Alembic migration
 0005_tracker_windows, which the store applies at start-up like the project's other migrations.
 
@@ -205,27 +211,19 @@ class WindowedTrackerStoreMixin:
         if turns == 0:
             return await SQLTrackerStore.retrieve(self, sender_id)
         self._ensure_window_table()
-        with self.session_scope() as session:
-            row = session.execute(
-                sa.select(window_table.c.first_event_id, window_table.c.state).where(
-                    window_table.c.sender_id == sender_id
-                )
-            ).first()
-            rows: list[Any] = []
-            state: dict[str, Any] | None = None
-            if row is not None:
-                rows = (
-                    session.query(self.SQLEvent.id, self.SQLEvent.data)
-                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= row.first_event_id)
-                    .order_by(self.SQLEvent.id)
-                    .all()
-                )
-                if rows and rows[0].id == row.first_event_id:
-                    state = json.loads(row.state)
-                else:  # the window's first event is gone: read the session as Rasa does
-                    logger.warning("Window of conversation '%s' is stale; reading its session.", sender_id)
-                    rows = []
-            if not rows:
+        with self.engine.connect() as connection:  # one statement: the window row, then its events
+            found = connection.execute(self._window_query(), {"sender_id": sender_id}).all()
+        rows: list[Any] = []
+        state: dict[str, Any] | None = None
+        if found:
+            window, rows = found[0], found[1:]
+            if rows and rows[0].id == window.id:
+                state = json.loads(window.data)
+            else:  # the window's first event is gone: read the session as Rasa does
+                logger.warning("Window of conversation '%s' is stale; reading its session.", sender_id)
+                rows = []
+        if not rows:
+            with self.session_scope() as session:
                 rows = (
                     self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
                     .with_entities(self.SQLEvent.id, self.SQLEvent.data)
@@ -240,6 +238,33 @@ class WindowedTrackerStoreMixin:
         if start > tracker.snapshot_length:
             tracker = self._cut(tracker, start)
         return tracker
+
+    def _window_query(self: Any) -> Any:
+        """SELECT (part, id, data): the window row (first event id, state), then its events in order."""
+        query = self.__dict__.get("_imp_window_query")
+        if query is None:
+            events = self.SQLEvent.__table__
+            sender = sa.bindparam("sender_id")
+            head = sa.select(
+                sa.literal(0).label("part"),
+                window_table.c.first_event_id.label("id"),
+                window_table.c.state.label("data"),
+            ).where(window_table.c.sender_id == sender)
+            body = (
+                sa.select(sa.literal(1).label("part"), events.c.id.label("id"), events.c.data.label("data"))
+                .select_from(
+                    events.join(
+                        window_table,
+                        sa.and_(
+                            window_table.c.sender_id == events.c.sender_id,
+                            events.c.id >= window_table.c.first_event_id,
+                        ),
+                    )
+                )
+                .where(window_table.c.sender_id == sender)
+            )
+            query = self.__dict__["_imp_window_query"] = sa.union_all(head, body).order_by("part", "id")
+        return query
 
     def _windowed_tracker(
         self: Any,
@@ -282,40 +307,51 @@ class WindowedTrackerStoreMixin:
         new = events[tracker.stored_length :]
         if self.event_broker is not None and new:
             await self._stream_new_events(self.event_broker, new, tracker.sender_id)
-        with self.session_scope() as session:
-            rows = [self._sql_event(tracker.sender_id, event) for event in new]
-            session.add_all(rows)
-            session.flush()
-            event_ids = list(tracker.event_ids) + [row.id for row in rows]
+        with self.engine.begin() as connection:  # one transaction: the new events, the window row
+            event_ids = list(tracker.event_ids) + self._insert_events(connection, tracker.sender_id, new)
             start = window_start(events, event_ids, max(window_turns(), MIN_WINDOW_TURNS))
             first_event_id = event_ids[start]
             if first_event_id is not None:
                 state = self._state_before(tracker, events, start)
-                self._write_window(session, tracker.sender_id, first_event_id, event_ids[-1] or 0, state)
-            session.commit()
+                self._write_window(connection, tracker.sender_id, first_event_id, event_ids[-1] or 0, state)
         tracker.stored_length = len(events)
         tracker.event_ids = event_ids
+
+    def _insert_events(self: Any, connection: Any, sender_id: str, events: list[Event]) -> list[int]:
+        """Insert `events` (Core SQL, one statement where the database returns many ids) and their ids."""
+        if not events:
+            return []
+        table = self.SQLEvent.__table__
+        rows = [self._event_row(sender_id, event) for event in events]
+        if connection.dialect.insert_executemany_returning:  # PostgreSQL: one INSERT ... RETURNING id
+            ids = [row.id for row in connection.execute(table.insert().returning(table.c.id), rows)]
+            return sorted(ids)  # the sequence numbers them in the order of the rows
+        return [connection.execute(table.insert(), row).inserted_primary_key[0] for row in rows]
 
     def _state_before(self: Any, tracker: WindowedTracker, events: list[Event], start: int) -> dict[str, Any]:
         """The state of the conversation just before events[start] (a replay of the window so far)."""
         before = DialogueStateTracker.from_events(tracker.sender_id, events[:start], slots=self.domain.slots)
         return window_state(before)
 
-    def _sql_event(self: Any, sender_id: str, event: Event) -> Any:
+    def _event_data(self: Any, event: Event) -> dict[str, Any]:
+        """The `data` of an event's row (privacy.PrivacyTrackerStoreMixin masks it)."""
+        return event.as_dict()
+
+    def _event_row(self: Any, sender_id: str, event: Event) -> dict[str, Any]:
         """The `events` row of one event, as Rasa's SQLTrackerStore.save writes it."""
-        data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        data = self._event_data(event)
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     @staticmethod
     def _write_window(
-        session: Any, sender_id: str, first_event_id: int, last_event_id: int, state: Any
+        connection: Any, sender_id: str, first_event_id: int, last_event_id: int, state: Any
     ) -> None:
         values = {
             "first_event_id": first_event_id,
@@ -323,8 +359,8 @@ class WindowedTrackerStoreMixin:
             "state": json.dumps(state),
             "updated_at": time.time(),
         }
-        updated = session.execute(
+        updated = connection.execute(
             window_table.update().where(window_table.c.sender_id == sender_id).values(**values)
         )
         if updated.rowcount == 0:
-            session.execute(window_table.insert().values(sender_id=sender_id, **values))
+            connection.execute(window_table.insert().values(sender_id=sender_id, **values))

@@ -10,10 +10,11 @@ mkdir -p "$ROOT/var"
 
 # The HTTP API (conversations, tracker, model) is enabled only behind a token. Without
 # IMP_API_TOKEN a random one is generated each start, so the API stays closed (401).
+# `--option=value`: a value starting with "-" (1 random token in 64) is not taken for an option.
 api_token="${IMP_API_TOKEN:-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32))')}"
-api_args=(--enable-api --auth-token "$api_token")
+api_args=(--enable-api "--auth-token=$api_token")
 if [ -n "${IMP_JWT_SECRET:-}" ]; then
-  api_args+=(--jwt-secret "$IMP_JWT_SECRET" --jwt-method "${IMP_JWT_METHOD:-HS256}")
+  api_args+=("--jwt-secret=$IMP_JWT_SECRET" "--jwt-method=${IMP_JWT_METHOD:-HS256}")
 fi
 
 "$RASA" run actions --actions actions --port "$IMP_ACTION_PORT" </dev/null &

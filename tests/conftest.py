@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -20,6 +21,7 @@ from actions.core.settings import PROJECT_ROOT
 from tests.assistant import free_port
 
 POSTGRES_ADMIN_URL = os.environ.get("IMP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("IMP_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a DB of its own
 
 
 @pytest.fixture
@@ -45,6 +47,21 @@ def fresh_postgres_database() -> Iterator[str]:
             )
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """REDIS_URL with a key prefix of its own; fails (never skips) when Redis is down."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"Redis is needed at {REDIS_URL} (IMP_TEST_REDIS_URL): {error}")
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    yield f"{REDIS_URL}?key_prefix={prefix}"
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture

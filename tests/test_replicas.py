@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import os
 import signal
 import subprocess
-import threading
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import redis
-from rasa.core.lock_store import InMemoryLockStore
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins.lock_store import AtomicRedisLockStore, EnvLockStore, LockStoreUnavailable
 from rasa_plugins.tracker_store import NOT_SAVED_MESSAGE
 from tests.test_faults import START_TIMEOUT, free_port, log_tail, post_message, user_texts
 
-REDIS_URL = os.environ.get("IMP_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a DB of its own
 RASA = str(PROJECT_ROOT / ".venv" / "bin" / "rasa")
 
 FORM = [
@@ -43,76 +35,6 @@ QUESTIONS = [
     "who can apply?",
     "thank you",
 ]
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """REDIS_URL with a key prefix of its own; fails (never skips) when Redis is down."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(f"Redis is needed at {REDIS_URL} (IMP_TEST_REDIS_URL): {error}")
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    yield f"{REDIS_URL}?key_prefix={prefix}"
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
-    client.close()
-
-
-def test_lock_store_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
-    monkeypatch.delenv("IMP_LOCK_STORE_URL", raising=False)
-    monkeypatch.delenv("SANIC_WORKERS", raising=False)
-    assert type(EnvLockStore()) is InMemoryLockStore
-    monkeypatch.setenv("SANIC_WORKERS", "2")
-    with pytest.raises(LockStoreUnavailable, match="IMP_LOCK_STORE_URL"):
-        EnvLockStore()
-    monkeypatch.setenv("IMP_LOCK_STORE_URL", redis_url)
-    store = EnvLockStore()
-    assert isinstance(store, AtomicRedisLockStore)
-    assert store.key_prefix.endswith(":lock:")
-
-
-def test_unreachable_lock_store_fails_within_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IMP_LOCK_STORE_URL", f"redis://:s3cret@127.0.0.1:{free_port()}/0")
-    monkeypatch.setenv("IMP_DB_CONNECT_TIMEOUT", "1")
-    started = time.monotonic()
-    with pytest.raises(LockStoreUnavailable) as raised:
-        EnvLockStore()
-    assert time.monotonic() - started < 10
-    assert "redis://:***@127.0.0.1:" in str(raised.value)
-    assert "s3cret" not in str(raised.value)
-
-
-def test_two_servers_never_hold_one_conversation_together(redis_url: str) -> None:
-    """Each thread plays a server with its own Redis connection; critical sections never overlap."""
-    sections: list[tuple[float, float]] = []
-    errors: list[BaseException] = []
-
-    def server() -> None:
-        store = AtomicRedisLockStore(redis_url)
-
-        async def turns() -> None:
-            for _ in range(15):
-                async with store.lock("shared-conversation", wait_time_in_seconds=0.005):
-                    started = time.monotonic()
-                    await asyncio.sleep(0.01)
-                    sections.append((started, time.monotonic()))
-
-        try:
-            asyncio.run(turns())
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=server) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    assert len(sections) == 45
-    ordered = sorted(sections)
-    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(ordered))
 
 
 def wait_until_up(url: str, processes: list[subprocess.Popen], log: Path) -> None:

@@ -30,7 +30,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.generator import TrackerWithCachedStates
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.exceptions import RasaException
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
@@ -276,12 +276,14 @@ class FakeActionServer:
         self.answer: tuple[int, Any] = (200, VALID)
         self.peers: set[int] = set()
         self.bodies: list[dict] = []
+        self.raw_bodies: list[str] = []
         self.runner: web.AppRunner | None = None
         self.port = port
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.peers.add(request.transport.get_extra_info("peername")[1])
-        self.bodies.append(await request.json())
+        self.raw_bodies.append(await request.text())
+        self.bodies.append(json.loads(self.raw_bodies[-1]))
         status, body = self.answer
         if isinstance(body, str):
             return web.Response(status=status, text=body)
@@ -364,9 +366,38 @@ def test_action_calls_give_rasas_events_and_errors_on_one_connection(monkeypatch
     assert isinstance(ours[4], ActionExecutionRejection) and isinstance(ours[2], ValidationError)
     assert "Couldn't connect" in str(ours[-1])
     assert our_server.bodies == shipped_server.bodies  # the same requests
+    assert all(
+        raw == json.dumps(body)
+        for raw, body in zip(shipped_server.raw_bodies, shipped_server.bodies, strict=True)
+    )
+    assert all(
+        raw == speedups._dumps(body)
+        for raw, body in zip(our_server.raw_bodies, our_server.bodies, strict=True)
+    )
     # Rasa opens a connection per call; speedups one session, one connection for them all
     assert len(shipped_server.peers) == len(ANSWERS)
     assert len(our_server.peers) == 1 and len(sessions) == 1
+
+
+def test_action_requests_are_encoded_by_ujson_as_json_would_read_them() -> None:
+    tracker = DialogueStateTracker.from_events(
+        "tester",
+        [
+            UserUttered(
+                "Est-ce que je suis admissible? </script> \u202e 🙂 \ud800", {"name": "ask_eligibility"}
+            ),
+            SlotSet("residence", "outside_quebec"),
+            ActiveLoop("eligibility_form"),
+        ],
+        slots=DOMAIN.slots,
+    )
+    odd = {"float": 0.1 + 0.2, "big": -(2**70), "keys": {1: "a", None: "b", 1.5: "c"}, "inf": float("inf")}
+    state = tracker.current_state(EventVerbosity.ALL) | odd
+    encoded = speedups._dumps(state)
+    assert encoded != json.dumps(state)  # ujson's compact form, not json's
+    assert json.loads(encoded) == json.loads(json.dumps(state))
+    with pytest.raises(TypeError):  # what json refuses, ujson refuses
+        speedups._dumps({"not json": {1, 2}})
 
 
 def test_the_session_is_closed_with_its_event_loop_and_remade_in_the_next(installed: None) -> None:

@@ -178,6 +178,38 @@ def test_long_conversation_every_event_once_in_order_and_bounded(
     store.engine.dispose()
 
 
+def test_a_turn_is_one_read_and_one_transaction_of_two_writes(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(WINDOW_TURNS_ENV, "6")
+    store = EnvSQLTrackerStore(domain=DOMAIN, host=database_url)
+    run_conversation(store, "counted", 12, check_every=1000)
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    sa.event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        tracker = asyncio.run(store.retrieve("counted"))
+        read = list(statements)
+        assert isinstance(tracker, WindowedTracker)
+        for event in [ActionExecuted("action_listen"), user("one more", "ask_fees"), *turn_events(12)]:
+            tracker.update(event, DOMAIN)
+        statements.clear()
+        asyncio.run(store.save(tracker))
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", note)
+    assert len(read) == 1 and "UNION ALL" in read[0]  # the window row and its events in one statement
+    inserts = [s for s in statements if s.startswith("INSERT INTO EVENTS")]
+    assert len(inserts) == (1 if store.engine.dialect.name == "postgresql" else len(turn_events(12)) + 2)
+    assert len(statements) == len(inserts) + 1 and statements[-1].startswith("UPDATE IMP_TRACKER_WINDOWS")
+    again = asyncio.run(store.retrieve("counted"))
+    assert again is not None
+    assert [e.as_dict() for e in list(again.events)[-5:]] == [e.as_dict() for e in list(tracker.events)[-5:]]
+    store.engine.dispose()
+
+
 def test_window_off_reads_the_whole_session_like_rasa(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

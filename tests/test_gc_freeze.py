@@ -1,0 +1,64 @@
+"""rasa_plugins.gc_freeze: the loaded model frozen out of full collections, an old model collectable."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.core.agent import Agent
+
+from rasa_plugins import gc_freeze
+from tests.assistant import in_process_assistant
+
+
+class Model:
+    """Stands in for a loaded model: many objects, and a reference cycle."""
+
+    def __init__(self) -> None:
+        self.parts = [{"weight": [number]} for number in range(20_000)]
+        self.myself = self
+
+
+@pytest.fixture(autouse=True)
+def unfrozen() -> Iterator[None]:
+    """Each test starts and ends with nothing frozen."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_install_is_idempotent_and_uninstall_restores_rasa() -> None:
+    gc_freeze.install()
+    gc_freeze.install()
+    assert Agent.load_model is gc_freeze._load_model
+    assert Agent._imp_rasa_load_model is gc_freeze._rasa_load_model is not gc_freeze._load_model
+    gc_freeze.uninstall()
+    assert Agent.load_model is gc_freeze._rasa_load_model
+    gc_freeze.install()
+
+
+def test_a_loaded_model_is_frozen_and_a_replaced_one_collected(monkeypatch: pytest.MonkeyPatch) -> None:
+    def load(agent: Any, path: str) -> str:
+        agent.model = Model()
+        return path
+
+    monkeypatch.setattr(gc_freeze, "_rasa_load_model", load)
+    agent = Agent.__new__(Agent)
+    assert gc_freeze._load_model(agent, "first.tar.gz") == "first.tar.gz"
+    assert gc.get_freeze_count() >= 60_000  # the stand-in's objects, beyond gen 2's reach
+    old = weakref.ref(agent.model)
+    gc_freeze._load_model(agent, "second.tar.gz")
+    assert old() is None  # the first model's cycle was unfrozen and collected
+    assert gc.get_freeze_count() >= 60_000
+
+
+def test_the_assistant_loaded_as_rasa_run_does_is_frozen(
+    model_and_actions: tuple[str, str], tmp_path: Path
+) -> None:
+    in_process_assistant(model_and_actions, tmp_path / "gc.db")  # Agent.load -> load_model, patched
+    assert gc.get_freeze_count() > 300_000  # TensorFlow, spaCy, the domain and the graph
+    assert len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 4
