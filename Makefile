@@ -25,5 +25,5 @@ retention: ## delete conversations older than DAYS days (make retention DAYS=30;
 clean: ## remove build output (keeps .venv and the database)
 	rm -rf build results models/*.tar.gz
 
-bench: ## benchmark vs a bare `rasa init` bot (~25 min; BENCH_ARGS="--quick" ~8 min, "--train" retrains)
+bench: ## benchmark vs a bare `rasa init` bot (~16 min; BENCH_ARGS="--quick" ~5 min, "--train" retrains)
 	@bash -c 'source scripts/common.sh && "$$PY" bench/run.py $(BENCH_ARGS)'
