@@ -66,6 +66,7 @@ from bench.servers import (  # noqa: E402
     Server,
     busiest_share,
     free_port,
+    machine_busy_seconds,
     per_process_cpu,
     start,
     wait_until_up,
@@ -394,6 +395,7 @@ def measure_levels(server: Server, plan: Plan, conversations: list[list[str]]) -
     results = []
     for users in plan.levels:
         say(f"{server.name}: {users} user(s) for {plan.seconds[users]:.0f} s")
+        settle()
         cpu_before = server.cpu()
         processes_before = per_process_cpu(server.rasa.popen.pid)
         result = asyncio.run(
@@ -437,20 +439,39 @@ def measure_paired(
     for number in range(rounds):
         shift = number % len(names)
         measured: dict[str, float] = {}
+        notes = []
         for name in names[shift:] + names[:shift]:
             server = servers[name]
+            settle()
+            before = server.cpu()
             result = asyncio.run(
                 run_level(
                     server.url, users, seconds, conversations[name], f"{name}-r{number}-{users}", server.rss
                 )
             )
+            result.cpu_seconds = tuple(a - b for a, b in zip(server.cpu(), before, strict=True))  # type: ignore[assignment]
             measured[name] = round(result.throughput, 1)
-        say(
-            f"paired round {number + 1}/{rounds}, {users} users: "
-            + ", ".join(f"{n} {v} msg/s" for n, v in measured.items())
-        )
+            notes.append(
+                f"{name} {measured[name]} msg/s (CPU ms/msg Rasa {result.cpu_ms_per_message(0)}, "
+                f"machine {result.cpu_ms_per_message(2)})"
+            )
+        say(f"paired round {number + 1}/{rounds}, {users} users: " + "; ".join(notes))
         figures.append(measured)
     return figures
+
+
+def settle(busy_below: float = 0.15, longest: float = 20.0) -> None:
+    """Wait (at most `longest` s) until the machine is nearly idle over one second, so that work
+    left over from the previous measurement (PostgreSQL's checkpoints and autovacuum after the
+    assistant's writes, a stopping server) is not charged to the next one."""
+    cores = os.cpu_count() or 1
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        before = machine_busy_seconds()
+        time.sleep(1.0)
+        if (machine_busy_seconds() - before) / cores < busy_below:
+            return
+    say(f"  the machine did not settle below {busy_below:.0%} busy within {longest:.0f} s")
 
 
 def measure_long(server: Server, plan: Plan, conversations: list[list[str]]) -> list[float]:

@@ -169,7 +169,8 @@ class AtomicRedisLockStore(RedisLockStore):
             lock = self._change(conversation_id, new_ticket_lifetime=lock_lifetime)
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
-        assert lock is not None, "the script keeps the ticket it has just issued"
+        if lock is None:  # the script always keeps the ticket it has just issued
+            raise LockError(f"No ticket was issued for conversation '{conversation_id}'.")
         return lock
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:

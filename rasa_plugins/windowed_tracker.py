@@ -37,6 +37,7 @@ turns. 6 such turns are at least 12 dialogue states: more than the policies' `ma
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -212,7 +213,7 @@ class WindowedTrackerStoreMixin:
             return await SQLTrackerStore.retrieve(self, sender_id)
         self._ensure_window_table()
         with self.engine.connect() as connection:  # one statement: the window row, then its events
-            found = connection.execute(self._window_query(), {"sender_id": sender_id}).all()
+            found = connection.execute(self._window_query, {"sender_id": sender_id}).all()
         rows: list[Any] = []
         state: dict[str, Any] | None = None
         if found:
@@ -239,32 +240,30 @@ class WindowedTrackerStoreMixin:
             tracker = self._cut(tracker, start)
         return tracker
 
+    @functools.cached_property
     def _window_query(self: Any) -> Any:
         """SELECT (part, id, data): the window row (first event id, state), then its events in order."""
-        query = self.__dict__.get("_imp_window_query")
-        if query is None:
-            events = self.SQLEvent.__table__
-            sender = sa.bindparam("sender_id")
-            head = sa.select(
-                sa.literal(0).label("part"),
-                window_table.c.first_event_id.label("id"),
-                window_table.c.state.label("data"),
-            ).where(window_table.c.sender_id == sender)
-            body = (
-                sa.select(sa.literal(1).label("part"), events.c.id.label("id"), events.c.data.label("data"))
-                .select_from(
-                    events.join(
-                        window_table,
-                        sa.and_(
-                            window_table.c.sender_id == events.c.sender_id,
-                            events.c.id >= window_table.c.first_event_id,
-                        ),
-                    )
+        events = self.SQLEvent.__table__
+        sender = sa.bindparam("sender_id")
+        head = sa.select(
+            sa.literal(0).label("part"),
+            window_table.c.first_event_id.label("id"),
+            window_table.c.state.label("data"),
+        ).where(window_table.c.sender_id == sender)
+        body = (
+            sa.select(sa.literal(1).label("part"), events.c.id.label("id"), events.c.data.label("data"))
+            .select_from(
+                events.join(
+                    window_table,
+                    sa.and_(
+                        window_table.c.sender_id == events.c.sender_id,
+                        events.c.id >= window_table.c.first_event_id,
+                    ),
                 )
-                .where(window_table.c.sender_id == sender)
             )
-            query = self.__dict__["_imp_window_query"] = sa.union_all(head, body).order_by("part", "id")
-        return query
+            .where(window_table.c.sender_id == sender)
+        )
+        return sa.union_all(head, body).order_by("part", "id")
 
     def _windowed_tracker(
         self: Any,
