@@ -390,28 +390,25 @@ def assistant_configurations(
 # --- measuring --------------------------------------------------------------------------------
 
 
+def measure_level(
+    server: Server, users: int, seconds: float, conversations: list[list[str]], sender_prefix: str
+) -> LevelResult:
+    """`users` users for `seconds` on a settled machine, with the CPU the servers and machine used."""
+    settle()
+    cpu_before = server.cpu()
+    processes_before = per_process_cpu(server.rasa.popen.pid)
+    result = asyncio.run(run_level(server.url, users, seconds, conversations, sender_prefix, server.rss))
+    result.cpu_seconds = tuple(after - before for after, before in zip(server.cpu(), cpu_before, strict=True))  # type: ignore[assignment]
+    result.busiest_rasa_share = busiest_share(processes_before, per_process_cpu(server.rasa.popen.pid))
+    return result
+
+
 def measure_levels(server: Server, plan: Plan, conversations: list[list[str]]) -> list[LevelResult]:
     """Every load level of the plan."""
     results = []
     for users in plan.levels:
         say(f"{server.name}: {users} user(s) for {plan.seconds[users]:.0f} s")
-        settle()
-        cpu_before = server.cpu()
-        processes_before = per_process_cpu(server.rasa.popen.pid)
-        result = asyncio.run(
-            run_level(
-                server.url,
-                users,
-                plan.seconds[users],
-                conversations,
-                f"{server.name}-{users}",
-                server.rss,
-            )
-        )
-        result.cpu_seconds = tuple(
-            after - before for after, before in zip(server.cpu(), cpu_before, strict=True)
-        )  # type: ignore[assignment]
-        result.busiest_rasa_share = busiest_share(processes_before, per_process_cpu(server.rasa.popen.pid))
+        result = measure_level(server, users, plan.seconds[users], conversations, f"{server.name}-{users}")
         say(
             f"  {result.throughput:.1f} msg/s, p50 {result.percentile(50):.0f} ms, "
             f"p95 {result.percentile(95):.0f} ms, errors {result.errors}, CPU ms/msg: "
@@ -441,15 +438,9 @@ def measure_paired(
         measured: dict[str, float] = {}
         notes = []
         for name in names[shift:] + names[:shift]:
-            server = servers[name]
-            settle()
-            before = server.cpu()
-            result = asyncio.run(
-                run_level(
-                    server.url, users, seconds, conversations[name], f"{name}-r{number}-{users}", server.rss
-                )
+            result = measure_level(
+                servers[name], users, seconds, conversations[name], f"{name}-r{number}-{users}"
             )
-            result.cpu_seconds = tuple(a - b for a, b in zip(server.cpu(), before, strict=True))  # type: ignore[assignment]
             measured[name] = round(result.throughput, 1)
             notes.append(
                 f"{name} {measured[name]} msg/s (CPU ms/msg Rasa {result.cpu_ms_per_message(0)}, "
