@@ -10,13 +10,17 @@ import spacy
 from actions.core.settings import PROJECT_ROOT
 from actions.core.vocabulary import Vocabulary
 
+# A year from 1990 to 2039 written alone ("2022", "in 2025?"): entity label "year".
+YEAR_PATTERN = {"label": "year", "pattern": [{"TEXT": {"REGEX": r"^(199\d|20[0-3]\d)$"}}]}
+
 
 def build(language: str, vocabulary: Vocabulary) -> spacy.Language:
-    """A blank pipeline of `language` whose entity ruler knows every vocabulary phrase."""
+    """A blank pipeline of `language` whose entity ruler knows every vocabulary phrase and years."""
     nlp = spacy.blank(language)
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     ruler.add_patterns(
         [{"label": p.label, "pattern": p.phrase, "id": p.value} for p in vocabulary.patterns()]
+        + [YEAR_PATTERN]
     )
     return nlp
 

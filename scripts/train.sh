@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Trains the model only when the training data, domain or config changed; prints its path.
 source "$(dirname "$0")/common.sh"
+# IMP_MODEL=path/to/model.tar.gz uses that model as it is (no digest check, no training).
+if [ -n "${IMP_MODEL:-}" ]; then
+  [ -f "$IMP_MODEL" ] || { log "IMP_MODEL=$IMP_MODEL: no such file"; exit 1; }
+  echo "$IMP_MODEL"; exit 0
+fi
 digest="$(find config.yml domain.yml data/nlu data/rules data/stories -type f -name '*.yml' | sort \
   | xargs cat | cat - <(grep -E '^(rasa|spacy)==' requirements.txt) | sha256sum | cut -c1-12)"
 model="$ROOT/models/imp-assistant-$digest.tar.gz"

@@ -1,15 +1,26 @@
-"""Turns a user's reply to an eligibility question (intent and entities) into a slot value."""
+"""Reads a reply during the eligibility check: every answer it gives, and whether it asks a question.
+
+A reply is cut into clauses (at punctuation and at "and", "but", « et », « mais », « pis »...).
+A clause that is a question fills nothing: "how long is the permit valid?" is not "my CSQ is
+valid". Each other clause fills the slots its entities name, whichever question was asked, so a
+first message can answer several questions and "sorry, I meant Ontario" corrects an earlier
+answer. A bare yes / no / "I don't know" answers the question that was asked.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from actions.core.eligibility import Answer, CsqProgram, PrStatus, Residence
-from actions.core.vocabulary import ENTITY_LABELS, Vocabulary
+from actions.core.vocabulary import ENTITY_LABELS, Vocabulary, fold
 
 FORM_SLOTS = ("residence", "csq_program", "csq_valid", "invitation_letter", "pr_status")
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "dont_know"})
+# Intents whose messages ask for the check itself: their "do I qualify?" is not a fact question.
+CHECK_INTENTS = ANSWER_INTENTS | {"check_eligibility"}
 
 _ALLOWED = {
     "residence": {member.value for member in Residence},
@@ -18,38 +29,189 @@ _ALLOWED = {
     "invitation_letter": {member.value for member in Answer},
     "pr_status": {member.value for member in PrStatus},
 }
-# slot -> vocabulary section whose entities answer it
-_SECTION = {
+_LABEL_TO_SECTION = {label: section for section, label in ENTITY_LABELS.items()}
+# entity section -> the slot it answers directly
+_SLOT_OF_SECTION = {
     "residence": "residence",
     "csq_program": "csq_program",
+    "csq_validity": "csq_valid",
     "pr_status": "pr_status",
-    "csq_valid": "csq_validity",
 }
-# slot -> value meant by a plain yes / no
-_YES_NO = {
-    "csq_program": {"deny": CsqProgram.NONE.value},
-    "csq_valid": {"affirm": Answer.YES.value, "deny": Answer.NO.value},
-    "invitation_letter": {"affirm": Answer.YES.value, "deny": Answer.NO.value},
-    "pr_status": {"deny": PrStatus.NOT_APPLIED.value},
+# what a bare yes / no / don't know means for each question
+_POLARITY = {
+    "residence": {"unknown": Residence.UNKNOWN.value},
+    "csq_program": {"no": CsqProgram.NONE.value, "unknown": CsqProgram.UNKNOWN.value},
+    "csq_valid": {"yes": Answer.YES.value, "no": Answer.NO.value, "unknown": Answer.UNKNOWN.value},
+    "invitation_letter": {"yes": Answer.YES.value, "no": Answer.NO.value, "unknown": Answer.UNKNOWN.value},
+    "pr_status": {"no": PrStatus.NOT_APPLIED.value, "unknown": PrStatus.UNKNOWN.value},
 }
+_INTENT_POLARITY = {"affirm": "yes", "deny": "no", "dont_know": "unknown"}
+# "still waiting" / "pending" said of the invitation means it has not come yet
+_WAITING = {PrStatus.IN_PROCESS.value, PrStatus.NOT_APPLIED.value}
+
+_CLAUSE_BREAK = re.compile(
+    r"[,;:.!?\n]+|\s+(?:and|but|also|plus|though|et|mais|pis|puis|sauf que|par contre)\s+", re.IGNORECASE
+)
+_QUESTION_START = re.compile(
+    r"^(?:how|what|what's|whats|wat|when|where|why|who|whom|whose|which|is|are|am|was|were|can|could|"
+    r"do|does|did|will|would|should|shall|may|might|must|have|has|is there|are there|any idea|"
+    r"comment|combien|quand|où|pourquoi|qui|quel|quelle|quels|quelles|lequel|laquelle|est-ce|"
+    r"c'est quoi|c'est-tu|c'est combien|ça coûte|ca coute|peut-on|puis-je|dois-je|faut-il|y a-t-il|"
+    r"ya tu|y'a tu|y a-tu|est-il|est-elle|sont-ils|as-tu|avez-vous|pouvez-vous|peux-tu|sais-tu|"
+    r"savez-vous)\b",
+    re.IGNORECASE,
+)
 
 
-def interpret(
-    slot: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
-) -> str | None:
-    """The value a reply gives to `slot`, or None when the reply does not answer it."""
+@dataclass(frozen=True)
+class Clause:
+    """A stretch of the reply between two breaks, and whether it asks something."""
+
+    start: int
+    end: int
+    text: str
+    asks: bool
+
+
+@dataclass(frozen=True)
+class Found:
+    """An entity of the reply, with the vocabulary section it belongs to and its meaning."""
+
+    section: str
+    value: str | None
+    start: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reply answers (slot -> value) and whether it also asks a question."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    asks_question: bool = False
+
+
+def looks_like_question(text: str, ends_with_question_mark: bool = False) -> bool:
+    """True when a clause asks something: a question mark, or a question word first."""
+    words = fold(text).strip(" -'\"")
+    return bool(words) and (ends_with_question_mark or bool(_QUESTION_START.match(words)))
+
+
+def clauses(text: str) -> list[Clause]:
+    """The reply cut at punctuation and conjunctions, each clause marked question or not."""
+    found, start = [], 0
+    for match in [*_CLAUSE_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            asks = looks_like_question(piece, bool(match and "?" in match.group()))
+            found.append(Clause(start, end, piece, asks))
+        start = match.end() if match else len(text)
+    return found
+
+
+def _found(entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary) -> list[Found]:
+    """The ruler's entities with their section and canonical value (in reading order)."""
+    result = []
+    for entity in entities:
+        section = _LABEL_TO_SECTION.get(str(entity.get("entity")))
+        if section is None or entity.get("start") is None:
+            continue
+        result.append(
+            Found(section, vocabulary.normalise(section, str(entity.get("value", ""))), int(entity["start"]))
+        )
+    return sorted(result, key=lambda item: item.start)
+
+
+def _from_payload(entities: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Values set by a button payload such as /inform{"residence":"abroad"} (entities with no offset)."""
+    return {
+        str(entity["entity"]): str(entity.get("value"))
+        for entity in entities
+        if entity.get("start") is None
+        and entity.get("entity") in _ALLOWED
+        and str(entity.get("value")) in _ALLOWED[str(entity["entity"])]
+    }
+
+
+def _clause_values(items: list[Found]) -> tuple[dict[str, str], str | None]:
+    """The slots one statement clause fills, and a yes / no / unknown it says without a topic."""
+    values: dict[str, str] = {}
+    said = {item.value for item in items if item.section == "answer"}
+    # "not sure" outweighs a yes or no, and a no outweighs a yes ("I received no invitation")
+    polarity = next((answer for answer in ("unknown", "no", "yes") if answer in said), None)
+    documents = {item.value for item in items if item.section == "document"}
+    for item in items:
+        slot = _SLOT_OF_SECTION.get(item.section)
+        if slot and item.value in _ALLOWED[slot]:
+            if slot == "pr_status" and "invitation_letter" in documents:
+                if item.value in _WAITING:  # "still waiting for the invitation"
+                    values.setdefault("invitation_letter", Answer.NO.value)
+                continue
+            values.setdefault(slot, item.value)
+    if polarity == "unknown":  # "not sure it's still valid", "no idea where my PR is at"
+        values = dict.fromkeys(values, "unknown")
+    if "invitation_letter" in documents and polarity:
+        values.setdefault("invitation_letter", _POLARITY["invitation_letter"][polarity])
+    if "csq" in documents and polarity in {"no", "unknown"} and not values:
+        values["csq_program"] = _POLARITY["csq_program"][polarity]  # "I don't have a CSQ"
+    loose = polarity if not values and not documents - {"permanent_residence"} else None
+    if loose and "permanent_residence" in documents:
+        values["pr_status"] = _POLARITY["pr_status"].get(loose, "")
+        values = {slot: value for slot, value in values.items() if value}
+        loose = None
+    return values, loose
+
+
+def read_reply(
+    text: str,
+    intent: str | None,
+    entities: Iterable[Mapping[str, Any]],
+    requested_slot: str | None,
+    vocabulary: Vocabulary,
+) -> Reading:
+    """Every answer a reply gives (slot -> allowed value), and whether it asks a fact question."""
     entities = list(entities)
-    for entity in entities:  # a button payload such as /inform{"residence":"abroad"}
-        if entity.get("entity") == slot and str(entity.get("value")) in _ALLOWED[slot]:
-            return str(entity["value"])
-    section = _SECTION.get(slot)
-    if section:
-        label = ENTITY_LABELS[section]
-        for entity in entities:
-            if entity.get("entity") == label:
-                value = vocabulary.normalise(section, str(entity.get("value", "")))
-                if value in _ALLOWED[slot]:
-                    return value
-    if intent == "dont_know":
-        return "unknown"
-    return _YES_NO.get(slot, {}).get(intent or "")
+    payload = _from_payload(entities)
+    if payload:
+        return Reading(payload)
+    found = _found(entities, vocabulary)
+    values: dict[str, str] = {}
+    loose: str | None = None
+    asks = False
+    for clause in clauses(text):
+        if clause.asks:
+            asks = True
+            continue
+        items = [item for item in found if clause.start <= item.start < clause.end]
+        clause_values, clause_loose = _clause_values(items)
+        for slot, value in clause_values.items():
+            values[slot] = value  # a later clause corrects an earlier one
+        loose = loose or clause_loose
+    polarity = loose if intent in CHECK_INTENTS else None
+    polarity = _INTENT_POLARITY.get(intent or "") or polarity
+    if requested_slot in _POLARITY and requested_slot not in values and polarity:
+        meaning = _POLARITY[requested_slot].get(polarity)
+        if meaning:
+            values[requested_slot] = meaning
+    return Reading(values, asks and intent not in CHECK_INTENTS)
+
+
+@dataclass(frozen=True)
+class SaidBack:
+    """A line the assistant says back about answers it read: "corrected" or "understood"."""
+
+    kind: str
+    values: tuple[tuple[str, str], ...]
+
+
+def said_back(
+    values: Mapping[str, str], previous: Mapping[str, str | None], requested_slot: str | None
+) -> list[SaidBack]:
+    """What to say back: changed earlier answers, and new answers beyond the question asked."""
+    ordered = [(slot, values[slot]) for slot in FORM_SLOTS if slot in values]
+    corrected = tuple((slot, value) for slot, value in ordered if previous.get(slot) not in (None, value))
+    new = tuple((slot, value) for slot, value in ordered if previous.get(slot) is None)
+    lines = [SaidBack("corrected", corrected)] if corrected else []
+    if new and [slot for slot, _ in new] != [requested_slot]:
+        lines.append(SaidBack("understood", new))
+    return lines

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from actions.core.answers import SaidBack
 from actions.core.settings import PROJECT_ROOT
 
 DIALOGUE_PATH = PROJECT_ROOT / "data" / "knowledge" / "dialogue.yml"
@@ -52,3 +53,10 @@ class DialogueTexts:
     def message(self, key: str, language: str = "en") -> str:
         """A short notice."""
         return self._pick(self.data["messages"][key], language)
+
+    def said_back(self, line: SaidBack, language: str = "en") -> str:
+        """ "Got it: you live outside Canada; your CSQ ..." (or "OK, I've corrected that: ...")."""
+        items = "; ".join(
+            self._pick(self.data["understood"][slot][value], language) for slot, value in line.values
+        )
+        return self.message(line.kind, language).format(items=items)

@@ -56,6 +56,16 @@ class Fact:
     sources: tuple[Source, ...]
     answers: dict[str, str]
     show_official_pages: bool = False
+    years: tuple[int, ...] = ()  # the years its figures are about, when it has figures by year
+
+
+@dataclass(frozen=True)
+class FactChoice:
+    """What to answer a fact question or a follow-up with: a fact, a notice, or "I don't know"."""
+
+    fact: Fact | None = None
+    notice: str | None = None  # a key of dialogue.yml's messages, said before (or instead of) the fact
+    year: int | None = None
 
 
 def _localised(entry: dict[str, Any], field: str) -> dict[str, str]:
@@ -88,6 +98,7 @@ class KnowledgeBase:
                 sources=tuple(self.sources[source] for source in value["sources"]),
                 answers=dict(value["answer"]),
                 show_official_pages=bool(value.get("show_official_pages", False)),
+                years=tuple(int(year) for year in value.get("years", ())),
             )
             for key, value in data.get("facts", {}).items()
         }
@@ -102,6 +113,41 @@ class KnowledgeBase:
     def fact_for_intent(self, intent: str | None) -> Fact | None:
         """The fact answering an intent, if any."""
         return self._by_intent.get(intent or "")
+
+    def choose(
+        self,
+        intent: str | None,
+        years: tuple[int, ...] = (),
+        family: bool = False,
+        last_topic: str | None = None,
+    ) -> FactChoice:
+        """The answer to a fact question or a follow-up, given the years and family members it names.
+
+        A follow-up ("what about 2022?", "and my kids?") keeps the previous topic (`last_topic`, a
+        fact id). A year the fact has no figures for is answered "I don't know", never with the
+        figures of another year.
+        """
+        follow_up = intent == "follow_up"
+        if follow_up and family:
+            return FactChoice(self.fact_for_intent("ask_family"))
+        fact = self.facts.get(last_topic or "") if follow_up else self.fact_for_intent(intent)
+        if fact is None:
+            return FactChoice(notice="follow_up_without_topic") if follow_up else FactChoice()
+        year = years[-1] if years else None
+        if year is None:
+            return FactChoice(fact)
+        if fact.years and year not in fact.years:
+            return FactChoice(fact, "year_not_covered", year)
+        if follow_up and not fact.years:
+            return FactChoice(fact, "not_by_year", year)
+        return FactChoice(fact, year=year)
+
+    def years_list(self, years: tuple[int, ...], language: str = DEFAULT_LANGUAGE) -> str:
+        """ "2022 and 2023" / « 2022 et 2023 »."""
+        names = [str(year) for year in years]
+        if len(names) < 2:
+            return "".join(names)
+        return f"{', '.join(names[:-1])} {'et' if language == 'fr' else 'and'} {names[-1]}"
 
     @property
     def fact_intents(self) -> set[str]:

@@ -18,6 +18,8 @@ ENTITY_LABELS = {
     "pr_status": "pr_status",
     "csq_validity": "csq_validity",
     "document": "document",
+    "answer": "answer",
+    "family": "family_member",
 }
 
 

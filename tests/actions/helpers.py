@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+import spacy
 from rasa_sdk import Tracker
+
+from actions.core.vocabulary import Vocabulary
+from scripts.build_spacy import build
+
+
+@lru_cache(maxsize=1)
+def ruler() -> spacy.Language:
+    """The project's spaCy pipeline (entity ruler), built once per test session."""
+    return build("fr", Vocabulary.load())
+
+
+def ruler_entities(text: str) -> list[dict[str, Any]]:
+    """The entities Rasa's SpacyEntityExtractor reports for a text with the project's pipeline."""
+    return [
+        {"entity": ent.label_, "value": ent.text, "start": ent.start_char, "end": ent.end_char}
+        for ent in ruler()(text).ents
+    ]
 
 
 def make_tracker(

@@ -1,41 +1,163 @@
-"""Reading form answers from intents, spaCy entities and button payloads."""
+"""Reading eligibility answers from a reply: its clauses, the ruler's entities and the intent."""
 
 from __future__ import annotations
 
 import pytest
+import spacy
 
-from actions.core.answers import interpret
-from actions.core.vocabulary import default_vocabulary
+from actions.core.answers import clauses, looks_like_question, read_reply
+from actions.core.vocabulary import Vocabulary, default_vocabulary
+from scripts.build_spacy import build
 
 
-def entity(name: str, value: str) -> dict[str, str]:
-    return {"entity": name, "value": value}
+@pytest.fixture(scope="module")
+def nlp() -> spacy.Language:
+    return build("fr", Vocabulary.load())
+
+
+def entities_of(nlp: spacy.Language, text: str) -> list[dict]:
+    """The entities as Rasa's SpacyEntityExtractor reports them."""
+    return [
+        {"entity": ent.label_, "value": ent.text, "start": ent.start_char, "end": ent.end_char}
+        for ent in nlp(text).ents
+    ]
+
+
+def read(nlp: spacy.Language, text: str, intent: str, requested: str | None) -> tuple[dict, bool]:
+    reading = read_reply(text, intent, entities_of(nlp, text), requested, default_vocabulary())
+    return reading.values, reading.asks_question
 
 
 @pytest.mark.parametrize(
-    ("slot", "intent", "entities", "value"),
+    ("text", "intent", "requested", "values"),
     [
-        ("residence", "inform", [entity("location", "Lyon")], "abroad"),
-        ("residence", "inform", [entity("location", "Ontario")], "another_province"),
-        ("residence", "inform", [entity("location", "Québec")], "quebec"),
-        ("residence", "inform", [entity("residence", "quebec")], "quebec"),
-        ("residence", "inform", [entity("residence", "'; DROP TABLE events;--")], None),
-        ("residence", "inform", [], None),
-        ("residence", "dont_know", [], "unknown"),
-        ("csq_program", "affirm", [entity("program", "PRTQ")], "prtq"),
-        ("csq_program", "affirm", [], None),
-        ("csq_program", "deny", [], "none"),
-        ("csq_program", "inform", [entity("program", "PSTQ")], "pstq"),
-        ("csq_valid", "affirm", [], "yes"),
-        ("csq_valid", "inform", [entity("csq_validity", "expired")], "no"),
-        ("invitation_letter", "deny", [], "no"),
-        ("invitation_letter", "inform", [entity("invitation_letter", "yes")], "yes"),
-        ("pr_status", "deny", [], "not_applied"),
-        ("pr_status", "inform", [entity("pr_status", "still waiting")], "in_process"),
-        ("pr_status", "inform", [entity("pr_status", "refused")], "refused"),
-        ("pr_status", "affirm", [], None),
-        ("pr_status", "ask_cap", [], None),
+        ("I live in Lyon", "inform", "residence", {"residence": "abroad"}),
+        ("j'habite à Toronto", "inform", "residence", {"residence": "another_province"}),
+        ("yes, through the PRTQ", "affirm", "csq_program", {"csq_program": "prtq"}),
+        ("yes", "affirm", "csq_program", {}),
+        ("no", "deny", "csq_program", {"csq_program": "none"}),
+        ("I don't have a CSQ", "deny", "csq_program", {"csq_program": "none"}),
+        ("nope", "deny", "csq_valid", {"csq_valid": "no"}),
+        ("my csq expired last year", "inform", "csq_valid", {"csq_valid": "no"}),
+        ("not sure it's still valid", "dont_know", "csq_valid", {"csq_valid": "unknown"}),
+        ("no idea", "dont_know", "residence", {"residence": "unknown"}),
+        (
+            "yep, my invitation letter came in March",
+            "ask_invitation_letter",
+            "invitation_letter",
+            {"invitation_letter": "yes"},
+        ),
+        (
+            "not yet, still waiting for the invitation",
+            "inform",
+            "invitation_letter",
+            {"invitation_letter": "no"},
+        ),
+        ("I received no invitation", "inform", "invitation_letter", {"invitation_letter": "no"}),
+        ("pas encore reçu de lettre d'invitation", "deny", "invitation_letter", {"invitation_letter": "no"}),
+        ("it's still being processed", "inform", "pr_status", {"pr_status": "in_process"}),
+        ("ma demande de RP est en cours", "inform", "pr_status", {"pr_status": "in_process"}),
+        ("nope", "deny", "pr_status", {"pr_status": "not_applied"}),
+        ("sorry, I meant Ontario", "inform", "csq_program", {"residence": "another_province"}),
+        (
+            "I'm in Paris, got my CSQ under the PRTQ last year, invitation received, PR still processing",
+            "inform",
+            None,
+            {
+                "residence": "abroad",
+                "csq_program": "prtq",
+                "invitation_letter": "yes",
+                "pr_status": "in_process",
+            },
+        ),
+        (
+            "je vis à Casablanca, CSQ du PRTQ toujours valide pis j'ai reçu l'invitation",
+            "inform",
+            "residence",
+            {"residence": "abroad", "csq_program": "prtq", "csq_valid": "yes", "invitation_letter": "yes"},
+        ),
     ],
 )
-def test_interpret(slot: str, intent: str, entities: list, value: str | None) -> None:
-    assert interpret(slot, intent, entities, default_vocabulary()) == value
+def test_answers_are_read_from_statements(
+    nlp: spacy.Language, text: str, intent: str, requested: str | None, values: dict
+) -> None:
+    found, _ = read(nlp, text, intent, requested)
+    assert found == values
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "requested"),
+    [
+        ("how long is the permit valid?", "ask_permit_duration", "csq_valid"),
+        ("how long is the permit valid", "ask_permit_duration", "csq_valid"),
+        ("who sends the invitation letter?", "ask_invitation_letter", "invitation_letter"),
+        ("can someone living in Toronto apply?", "ask_eligibility_criteria", "residence"),
+        ("est-ce que le PSTQ est accepté?", "ask_csq_programs", "csq_program"),
+        ("what happens if my PR was refused?", "ask_eligibility_criteria", "pr_status"),
+    ],
+)
+def test_a_question_fills_nothing(nlp: spacy.Language, text: str, intent: str, requested: str) -> None:
+    assert read(nlp, text, intent, requested) == ({}, True)
+
+
+def test_a_question_beside_answers_keeps_the_answers(nlp: spacy.Language) -> None:
+    found, asks = read(
+        nlp,
+        "I got the invitation letter, how long do I have to apply?",
+        "ask_invitation_letter",
+        "invitation_letter",
+    )
+    assert (found, asks) == ({"invitation_letter": "yes"}, True)
+    found, asks = read(nlp, "I'm in Lyon with a PRTQ CSQ, do I qualify?", "check_eligibility", None)
+    assert (found, asks) == ({"residence": "abroad", "csq_program": "prtq"}, False)
+
+
+def test_a_bare_yes_outside_an_answer_fills_nothing(nlp: spacy.Language) -> None:
+    assert read(nlp, "yes, tell me about the fees", "ask_fees", "csq_valid") == ({}, False)
+
+
+def test_button_payload_values_are_taken_as_they_are() -> None:
+    reading = read_reply(
+        '/inform{"residence":"quebec"}',
+        "inform",
+        [{"entity": "residence", "value": "quebec"}],
+        "csq_program",
+        default_vocabulary(),
+    )
+    assert reading.values == {"residence": "quebec"}
+
+
+def test_button_payload_values_must_be_allowed() -> None:
+    reading = read_reply(
+        "/inform",
+        "inform",
+        [{"entity": "residence", "value": "'; DROP TABLE x;--"}],
+        "residence",
+        default_vocabulary(),
+    )
+    assert reading.values == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("how long is it valid", True),
+        ("Combien ça coûte", True),
+        ("c'est quoi un CSQ", True),
+        ("it's valid", False),
+        ("valid?", True),
+        ("", False),
+    ],
+)
+def test_looks_like_question(text: str, question: bool) -> None:
+    assert looks_like_question(text, text.endswith("?")) is question
+
+
+def test_clauses_cut_at_punctuation_and_conjunctions() -> None:
+    found = clauses("I'm in Lyon, CSQ from the PRTQ and still valid: do I qualify?")
+    assert [(c.text.strip(), c.asks) for c in found] == [
+        ("I'm in Lyon", False),
+        ("CSQ from the PRTQ", False),
+        ("still valid", False),
+        ("do I qualify", True),
+    ]

@@ -42,7 +42,14 @@ def test_normalise(vocabulary: Vocabulary, section: str, phrase: str, value: str
     ("text", "entities"),
     [
         ("I live in Lyon", [("Lyon", "location")]),
-        ("yes, through the PRTQ", [("PRTQ", "program")]),
+        ("yes, through the PRTQ", [("yes", "answer"), ("PRTQ", "program")]),
+        ("what about 2022 then?", [("2022", "year")]),
+        ("call me at 514 555 2022 or 20221", [("2022", "year")]),
+        ("and my kids?", [("kids", "family_member")]),
+        (
+            "not yet, still waiting for the invitation",
+            [("not yet", "answer"), ("still waiting", "pr_status"), ("invitation", "document")],
+        ),
         ("im in montreal now", [("montreal", "location")]),
         ("it was refused last month", [("refused", "pr_status")]),
         ("my csq expired", [("csq", "document"), ("expired", "csq_validity")]),
@@ -69,6 +76,12 @@ def test_the_built_pipeline_finds_entities(vocabulary: Vocabulary, text: str, en
             "mon CSQ est expiré",
             ["mon", "CSQ", "est", "expiré"],
             [("CSQ", "document"), ("est expiré", "csq_validity")],
+        ),
+        ("pis mon chum?", ["pis", "mon", "chum", "?"], [("chum", "family_member")]),
+        (
+            "ma blonde pis mes enfants",
+            ["ma", "blonde", "pis", "mes", "enfants"],
+            [("blonde", "family_member"), ("enfants", "family_member")],
         ),
     ],
 )
