@@ -120,3 +120,26 @@ def test_an_edit_to_the_facts_file_is_used_without_restart(tmp_path: Path) -> No
     assert "4 years" in facts.get().facts["permit_duration"].answers["en"], (
         "a bad edit keeps the last good facts"
     )
+
+
+def test_choose_keeps_the_topic_of_a_follow_up(knowledge: KnowledgeBase) -> None:
+    choice = knowledge.choose("follow_up", (2022,), last_topic="cap")
+    assert (choice.fact.id, choice.notice, choice.year) == ("cap", None, 2022)
+    assert knowledge.choose("follow_up", (), family=True, last_topic="cap").fact.id == "family"
+    assert knowledge.choose("follow_up", (2022,)).notice == "follow_up_without_topic"
+
+
+def test_choose_never_gives_another_years_figures(knowledge: KnowledgeBase) -> None:
+    for intent, year in (("ask_cap", 2025), ("ask_2021_figures", 2022), ("ask_cap", 2021)):
+        choice = knowledge.choose(intent, (year,))
+        assert choice.notice == "year_not_covered" and choice.year == year
+    assert knowledge.choose("ask_cap", (2023,)).notice is None
+    assert knowledge.choose("ask_permit_duration", (2019,)).notice is None  # a year beside the question
+    assert knowledge.choose("follow_up", (2030,), last_topic="fees").notice == "not_by_year"
+    assert knowledge.choose("ask_outside_sources", (2024,)).fact is None
+
+
+def test_years_list(knowledge: KnowledgeBase) -> None:
+    assert knowledge.years_list((2022, 2023)) == "2022 and 2023"
+    assert knowledge.years_list((2021, 2022, 2023), "fr") == "2021, 2022 et 2023"
+    assert knowledge.years_list((2021,)) == "2021"

@@ -1,0 +1,193 @@
+"""Training-time benchmark: NLU pipeline variants trained on the same data, measured in one run.
+
+Usage: .venv/bin/python -m bench.train_configs [--only NAME,NAME] [--full NAME,NAME]
+
+For each variant of config.yml's NLU pipeline: `rasa train nlu` wall time, then the model loaded
+in this process parses both held-out sets (tests/nlu): macro F1 per language (over the held-out
+intents, as scripts/check_nlu.py), wrong-fact rate, and NLU CPU ms per message. With --full, the
+named variants are also trained whole (`rasa train`: NLU + dialogue policies), the time
+`make train` takes from scratch. The machine is shared and noisy: compare the variants of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from actions.core.settings import PROJECT_ROOT
+from scripts.check_nlu import fact_answering_intents
+
+RASA = str(PROJECT_ROOT / ".venv" / "bin" / "rasa")
+TRAINING = ["data/nlu", "data/rules", "data/stories"]
+
+
+def _component(pipeline: list[dict], name: str, **match: Any) -> dict:
+    return next(c for c in pipeline if c["name"] == name and all(c.get(k) == v for k, v in match.items()))
+
+
+def _diet(**settings: Any) -> Callable[[dict], None]:
+    def change(config: dict) -> None:
+        _component(config["pipeline"], "DIETClassifier").update(settings)
+
+    return change
+
+
+def _chars(**settings: Any) -> Callable[[dict], None]:
+    def change(config: dict) -> None:
+        _component(config["pipeline"], "CountVectorsFeaturizer", analyzer="char_wb").update(settings)
+
+    return change
+
+
+def _ted(**settings: Any) -> Callable[[dict], None]:
+    def change(config: dict) -> None:
+        next(p for p in config["policies"] if p["name"] == "TEDPolicy").update(settings)
+
+    return change
+
+
+def _both(*changes: Callable[[dict], None]) -> Callable[[dict], None]:
+    def change(config: dict) -> None:
+        for each in changes:
+            each(config)
+
+    return change
+
+
+# name -> change applied to a copy of config.yml
+VARIANTS: dict[str, Callable[[dict], None]] = {
+    "as-committed": lambda config: None,
+    "diet-80ep-2x256": _diet(epochs=80, number_of_transformer_layers=2, transformer_size=256),
+    "diet-40ep-1x128": _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128),
+    "diet-30ep-1x128": _diet(epochs=30, number_of_transformer_layers=1, transformer_size=128),
+    "diet-40ep-0-layers": _diet(epochs=40, number_of_transformer_layers=0),
+    "diet-40ep-1x128-chars-3to5": _both(
+        _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128), _chars(min_ngram=3)
+    ),
+    "diet-40ep-1x128-chars-5000": _both(
+        _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128), _chars(max_features=5000)
+    ),
+    "diet-40ep-1x128-ted-20ep": _both(
+        _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128), _ted(epochs=20)
+    ),
+}
+
+
+@dataclass
+class Result:
+    """One variant's figures."""
+
+    name: str
+    nlu_train_s: float
+    macro_f1: dict[str, float]
+    wrong_fact_rate: dict[str, float]
+    nlu_cpu_ms_per_message: float
+    full_train_s: float | None = None
+
+
+def held_out(language: str) -> list[tuple[str, str]]:
+    """(text, intent) of a held-out set."""
+    path = PROJECT_ROOT / "tests" / "nlu" / f"test_nlu_{language}.yml"
+    pairs = []
+    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        for text in nlu_examples_of_block(block):
+            pairs.append((text, block["intent"]))
+    return pairs
+
+
+def nlu_examples_of_block(block: dict) -> list[str]:
+    """The example lines of one intent block."""
+    return [line.strip()[2:] for line in str(block["examples"]).splitlines() if line.strip().startswith("- ")]
+
+
+def macro_f1(pairs: list[tuple[str, str]], predicted: list[str]) -> float:
+    """Mean F1 over the intents the held-out set has."""
+    scores = []
+    for intent in sorted({gold for _, gold in pairs}):
+        tp = sum(1 for (_, g), p in zip(pairs, predicted, strict=True) if g == intent and p == intent)
+        fp = sum(1 for (_, g), p in zip(pairs, predicted, strict=True) if g != intent and p == intent)
+        fn = sum(1 for (_, g), p in zip(pairs, predicted, strict=True) if g == intent and p != intent)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+def train(config: dict, out: Path, nlu_only: bool) -> tuple[Path, float]:
+    """Train with a config; the model path and the wall time in seconds."""
+    out.mkdir(parents=True, exist_ok=True)
+    config_path = out / "config.yml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    command = [RASA, "train", *(["nlu", "--nlu", "data/nlu"] if nlu_only else ["--data", *TRAINING])]
+    command += ["--config", str(config_path), "--out", str(out), "--fixed-model-name", "model"]
+    if not nlu_only:
+        command += ["--domain", "domain.yml"]
+    started = time.monotonic()
+    subprocess.run(command, cwd=PROJECT_ROOT, check=True, capture_output=True)  # noqa: S603 (our rasa)
+    return out / "model.tar.gz", time.monotonic() - started
+
+
+def evaluate(model: Path) -> tuple[dict[str, float], dict[str, float], float]:
+    """Macro F1 and wrong-fact rate per language, and NLU CPU ms per message, in this process."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    facts = fact_answering_intents()
+    f1, wrong, cpu, count = {}, {}, 0.0, 0
+    for language in ("en", "fr"):
+        pairs = held_out(language)
+        predicted = []
+        for text, _ in pairs:
+            started = time.process_time()
+            parsed = asyncio.run(agent.parse_message(text))
+            cpu += time.process_time() - started
+            count += 1
+            predicted.append(parsed["intent"]["name"])
+        f1[language] = macro_f1(pairs, predicted)
+        errors = sum(1 for (_, g), p in zip(pairs, predicted, strict=True) if p in facts and p != g)
+        wrong[language] = errors / len(pairs)
+    return f1, wrong, 1000 * cpu / count
+
+
+def main() -> None:
+    """Train and score each variant; print a table and write results/bench/train-configs.json."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", help="comma-separated variant names (default: all)")
+    parser.add_argument("--full", default="", help="variants also trained whole (NLU + policies)")
+    args = parser.parse_args()
+    names = args.only.split(",") if args.only else list(VARIANTS)
+    full = set(filter(None, args.full.split(",")))
+    base = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    results = []
+    for name in names:
+        config = copy.deepcopy(base)
+        VARIANTS[name](config)
+        with tempfile.TemporaryDirectory(prefix=f"imp-train-{name}-") as folder:
+            model, seconds = train(config, Path(folder), nlu_only=True)
+            f1, wrong, cpu = evaluate(model)
+            result = Result(name, seconds, f1, wrong, cpu)
+            if name in full:
+                _, result.full_train_s = train(config, Path(folder) / "full", nlu_only=False)
+        results.append(result)
+        print(
+            f"{name:28} nlu train {seconds:6.0f} s  full {result.full_train_s or float('nan'):6.0f} s  "
+            f"macro F1 en {f1['en']:.3f} fr {f1['fr']:.3f}  wrong facts en {wrong['en']:.2%} "
+            f"fr {wrong['fr']:.2%}  NLU CPU {cpu:.1f} ms/msg",
+            flush=True,
+        )
+    out = PROJECT_ROOT / "results" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "train-configs.json").write_text(json.dumps([r.__dict__ for r in results], indent=2))
+
+
+if __name__ == "__main__":
+    main()
