@@ -1,24 +1,29 @@
 """Starts the assistant as the README says (scripts/run.sh) on a throw-away SQLite file, for e2e tests.
 
-Also the in-process form (`in_process_assistant`, `play`) for tests that compare Rasa's code paths.
+Also the in-process form (`load_agent`, `in_process_assistant`, `play`) for tests that compare Rasa's
+code paths, the one configuration that most end-to-end tests share (`SHARED`, started once per
+session by tests/conftest.py), and the waits the tests use instead of fixed sleeps.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -27,6 +32,57 @@ from actions.core.settings import PROJECT_ROOT
 START_TIMEOUT = 600  # seconds; includes training when the model is out of date
 RUN_SCRIPT = PROJECT_ROOT / "scripts" / "run.sh"  # the README's run command
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SharedConfiguration:
+    """The one configuration of the session's shared assistant: everything on that tests may need.
+
+    The staff console (token, signing secret), the HTTP API token, Telegram pointed at a fake Bot
+    API server (tests/channels/fake_telegram.py), a copy of the facts file, and Rasa's default log
+    levels. Tests that need something else (no Telegram, a server they stop or kill, a database
+    behind a proxy) start their own.
+    """
+
+    staff_token: str = "shared-staff-token-" + uuid.uuid4().hex
+    staff_secret: str = "shared-staff-secret-" + uuid.uuid4().hex
+    api_token: str = "-e2e-test-token"  # starts with "-", as 1 random token in 64 does
+    telegram_token: str = "123456789:AAH-fake_token_for_tests"
+    telegram_secret: str = "imp-test_" + secrets.token_urlsafe(24)
+    telegram_webhook_url: str = "https://imp.example.test/webhooks/telegram/webhook"
+    telegram_bot: str = "imp_plus_test_bot"  # tests/channels/fake_telegram.py's BOT_USER
+
+    def environment(self, telegram_api: str, facts: Path) -> dict[str, str]:
+        return {
+            "IMP_STAFF_TOKEN": self.staff_token,
+            "IMP_STAFF_SECRET": self.staff_secret,
+            "IMP_STAFF_SESSION_MINUTES": "30",
+            "IMP_FACTS_PATH": str(facts),
+            "IMP_API_TOKEN": self.api_token,
+            "TELEGRAM_ACCESS_TOKEN": self.telegram_token,
+            "TELEGRAM_VERIFY": self.telegram_bot,
+            "TELEGRAM_WEBHOOK_URL": self.telegram_webhook_url,
+            "TELEGRAM_SECRET_TOKEN": self.telegram_secret,
+            "TELEGRAM_API_BASE_URL": telegram_api,
+            "LOG_LEVEL": "INFO",  # what an unset environment gives (e2e/test_privacy.py reads the log)
+            "LOG_LEVEL_LIBRARIES": "ERROR",
+        }
+
+
+SHARED = SharedConfiguration()
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
+    """Poll condition() until it is truthy and return its value; fail the test after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
 
 
 def free_port() -> int:
@@ -65,6 +121,9 @@ def http(
         return Reply(status, found, raw.decode("utf-8", "replace"))
 
 
+A = TypeVar("A", bound="Assistant")
+
+
 @dataclass
 class Assistant:
     """The assistant started by scripts/run.sh (its own process group)."""
@@ -73,6 +132,11 @@ class Assistant:
     port: int
     database_url: str
     log_path: Path
+
+    @classmethod
+    def of(cls: type[A], running: Assistant) -> A:
+        """The same running assistant, seen through another test module's subclass."""
+        return cls(running.process, running.port, running.database_url, running.log_path)
 
     @property
     def url(self) -> str:
@@ -135,6 +199,7 @@ def run_assistant(
             "IMP_INTERFACE": "127.0.0.1",
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",  # the log file holds what the servers wrote, when they wrote it
             **(env or {}),
         }
     )
@@ -163,18 +228,46 @@ def run_assistant(
         assistant.stop()
 
 
-def in_process_assistant(model_and_actions: tuple[str, str], database: Path) -> tuple[Any, Any]:
-    """The trained model as an agent in this process: SQLite tracker store, in-memory lock, action server."""
+@dataclass
+class LoadedAgent:
+    """The trained model loaded in this process once, and what the load left behind."""
+
+    agent: Any
+    action_url: str
+    freeze_count: int  # gc.get_freeze_count() right after the load (rasa_plugins/gc_freeze.py)
+    generation_2: int  # objects left in the oldest generation right after the load
+
+
+def load_agent(model_and_actions: tuple[str, str]) -> LoadedAgent:
+    """Load the model as `rasa run` does (our tracker store module imported first, so its patches apply)."""
+    from rasa.core.agent import Agent
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    import rasa_plugins.tracker_store  # noqa: F401  (installs the speed-ups, gc_freeze and handoff)
+
+    model, action_url = model_and_actions
+    agent = Agent.load(model, lock_store=InMemoryLockStore(), action_endpoint=EndpointConfig(url=action_url))
+    return LoadedAgent(agent, action_url, gc.get_freeze_count(), len(gc.get_objects(generation=2)))
+
+
+def in_process_assistant(loaded: LoadedAgent, database: Path) -> tuple[Any, Any]:
+    """The loaded agent on a fresh SQLite tracker store and lock store, talking to the action server.
+
+    The model is shared (loading it takes half a minute); the stores and the action endpoint are
+    set anew for each test, as Agent.load would have set them.
+    """
     from rasa.core.agent import Agent
     from rasa.core.lock_store import InMemoryLockStore
     from rasa.utils.endpoints import EndpointConfig
 
     from rasa_plugins.tracker_store import EnvSQLTrackerStore
 
-    model, action_url = model_and_actions
+    agent = loaded.agent
     store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{database}")
-    endpoint = EndpointConfig(url=action_url)
-    agent = Agent.load(model, tracker_store=store, lock_store=InMemoryLockStore(), action_endpoint=endpoint)
+    agent.tracker_store = agent.processor.tracker_store = Agent._create_tracker_store(store, agent.domain)
+    agent.lock_store = agent.processor.lock_store = InMemoryLockStore()
+    agent.action_endpoint = agent.processor.action_endpoint = EndpointConfig(url=loaded.action_url)
     return agent, store
 
 

@@ -1,15 +1,24 @@
-"""Shared fixtures: database URLs for SQLite and the machine's PostgreSQL; model + action server."""
+"""Shared fixtures: database URLs for SQLite and the machine's PostgreSQL; model + action server.
+
+The model is loaded as few times as the tests allow: one action server and one in-process agent
+(`loaded_agent`) for the whole session, and one assistant started by scripts/run.sh
+(`shared_assistant`, tests/assistant.py's SHARED configuration) for every end-to-end test that
+does not need a configuration of its own.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,7 +27,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from actions.core.settings import PROJECT_ROOT
-from tests.assistant import free_port
+from tests.assistant import SHARED, Assistant, LoadedAgent, free_port, load_agent, run_assistant
+from tests.channels.fake_telegram import FakeTelegram
 
 POSTGRES_ADMIN_URL = os.environ.get("IMP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("IMP_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a DB of its own
@@ -78,9 +88,9 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(fixture))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def model_and_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The trained model (scripts/train.sh) and a running action server's webhook URL."""
+    """The trained model (scripts/train.sh) and a running action server's webhook URL (one per session)."""
     model = subprocess.run(
         ["bash", str(PROJECT_ROOT / "scripts" / "train.sh")],
         capture_output=True,
@@ -112,3 +122,52 @@ def model_and_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=30)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def loaded_agent(model_and_actions: tuple[str, str]) -> LoadedAgent:
+    """The model loaded in this process, once per session (see tests/assistant.in_process_assistant)."""
+    return load_agent(model_and_actions)
+
+
+@dataclass
+class SharedAssistant:
+    """The session's assistant (scripts/run.sh, SHARED configuration) and what it was given."""
+
+    assistant: Assistant
+    facts: Path  # its IMP_FACTS_PATH, a copy of data/knowledge/facts.yml the console tests may edit
+    telegram: FakeTelegram  # the fake Bot API server its Telegram channel talks to (only it)
+
+
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def shared_assistant() -> Iterator[SharedAssistant]:
+    """One assistant for the widget, console, handoff, Telegram, bad-input, privacy and run tests.
+
+    Tests that share it use their own conversation ids, and put back anything they change (the
+    console's fact edits); none stops it. Not tmp_path_factory: pytest deletes old numbered temp
+    folders, and other pytest runs on the machine could remove ours while the servers use it.
+    """
+    telegram = FakeTelegram(SHARED.telegram_token).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="imp-shared-") as name:
+            folder = Path(name)
+            facts = folder / "facts.yml"
+            shutil.copyfile(PROJECT_ROOT / "data" / "knowledge" / "facts.yml", facts)
+            env = SHARED.environment(telegram.base_url, facts)
+            # run.sh's default interface, as the browser tests had it
+            env["IMP_INTERFACE"] = os.environ.get("IMP_INTERFACE", "0.0.0.0")
+            try:
+                with run_assistant(folder, env, f"sqlite:///{folder / 'shared.db'}") as running:
+                    yield SharedAssistant(running, facts, telegram)
+                    assert running.process.poll() is None, f"the assistant stopped:\n{running.log()[-3000:]}"
+                    # A crash inside the channel would show up as a traceback from rasa_plugins/telegram.py.
+                    assert "rasa_plugins/telegram.py" not in running.log()
+            finally:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                if (folder / "run.log").exists():
+                    shutil.copyfile(folder / "run.log", ARTIFACTS / "assistant.log")
+    finally:
+        telegram.stop()

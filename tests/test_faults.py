@@ -1,7 +1,8 @@
 """Faults: the database is cut mid-conversation, or the Rasa server is killed; nothing is lost.
 
 The assistant runs with the README's run command on a fresh PostgreSQL database, reached
-through a TCP proxy on loopback that the test cuts and restores.
+through a TCP proxy on loopback that the test cuts and restores. The kill -9 test starts (and
+kills) an assistant of its own, on a database of its own.
 """
 
 from __future__ import annotations
@@ -309,24 +310,28 @@ def test_database_outage_mid_conversation_loses_no_acknowledged_turn(
     assert stored.verdict == "eligible"
 
 
-def test_kill_9_mid_form_then_restart_continues_the_form(
-    assistant: Assistant, proxy: DatabaseProxy, database: str, tmp_path: Path
-) -> None:
-    sender = "restart-form"
-    assert "Where do you live" in assistant.text(sender, "am I eligible for IMP+?")
-    assert "CSQ" in assistant.text(sender, "I live in Lyon")
-    assistant.kill()  # no graceful shutdown: what was acknowledged must already be in SQL
+@pytest.mark.timeout(600)  # two start-ups of the assistant
+def test_kill_9_mid_form_then_restart_continues_the_form(tmp_path: Path) -> None:
+    # Its own assistant and database: the test kills it (the outage test's server is not touched).
+    with fresh_postgres_database() as database:
+        assistant = start_assistant(database, tmp_path / "run.log")
+        try:
+            sender = "restart-form"
+            assert "Where do you live" in assistant.text(sender, "am I eligible for IMP+?")
+            assert "CSQ" in assistant.text(sender, "I live in Lyon")
+        finally:
+            assistant.kill()  # no graceful shutdown: what was acknowledged must already be in SQL
 
-    restarted = start_assistant(database, tmp_path / "restart.log")
-    try:
-        reply = restarted.text(sender, "yes, through the PRTQ")
-        assert "still valid" in reply, reply  # the question after the last answered one
-        assert "letter of invitation" in restarted.text(sender, "yes it is")
-    finally:
-        restarted.kill()
-    assert user_texts(database, sender) == [
-        "am I eligible for IMP+?",
-        "I live in Lyon",
-        "yes, through the PRTQ",
-        "yes it is",
-    ]
+        restarted = start_assistant(database, tmp_path / "restart.log")
+        try:
+            reply = restarted.text(sender, "yes, through the PRTQ")
+            assert "still valid" in reply, reply  # the question after the last answered one
+            assert "letter of invitation" in restarted.text(sender, "yes it is")
+        finally:
+            restarted.kill()
+        assert user_texts(database, sender) == [
+            "am I eligible for IMP+?",
+            "I live in Lyon",
+            "yes, through the PRTQ",
+            "yes it is",
+        ]

@@ -15,7 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
 from rasa_plugins import graph_runner
-from tests.assistant import in_process_assistant, play
+from tests.assistant import LoadedAgent, in_process_assistant, play
 from tests.test_speedups import behaviour
 
 SIZE = 5
@@ -131,9 +131,9 @@ CONVERSATION = [
 
 @pytest.mark.e2e
 def test_the_assistant_predicts_the_same_as_with_rasas_runner(
-    model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded_agent: LoadedAgent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    agent, store = in_process_assistant(model_and_actions, tmp_path / "runner.db")
+    agent, store = in_process_assistant(loaded_agent, tmp_path / "runner.db")
     picked: list[tuple] = []
     original_combine = DefaultPolicyPredictionEnsemble.combine_predictions
 
@@ -168,11 +168,8 @@ def test_the_assistant_predicts_the_same_as_with_rasas_runner(
     assert graph_runner.ted_calls["skipped"] + graph_runner.ted_calls["run"] == len(our_picked)
 
 
-def test_inputs_that_clash_with_node_names_are_refused_as_by_rasa(model_and_actions: tuple[str, str]) -> None:
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(model_and_actions[0])
-    runner = agent.processor.graph_runner  # type: ignore[union-attr]
+def test_inputs_that_clash_with_node_names_are_refused_as_by_rasa(loaded_agent: LoadedAgent) -> None:
+    runner = loaded_agent.agent.processor.graph_runner  # type: ignore[union-attr]
     node = next(iter(runner._graph_schema.nodes))
     for run in (graph_runner._rasa_run, graph_runner.run):
         with pytest.raises(GraphRunError, match="clashes with a node name"):

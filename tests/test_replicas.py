@@ -112,6 +112,7 @@ def replicas(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[tupl
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(900)  # three servers to start, then up to 300 s of conversations
 def test_twenty_users_on_two_servers_every_turn_once_in_order(
     replicas: tuple[int, int], postgres_url: str
 ) -> None:

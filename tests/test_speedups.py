@@ -37,7 +37,7 @@ from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import speedups
-from tests.assistant import free_port, in_process_assistant, play
+from tests.assistant import LoadedAgent, free_port, in_process_assistant, play
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 RULE_ONLY = {"rule_only_slots": ["verdict"], "rule_only_loops": []}
@@ -571,9 +571,9 @@ def behaviour(events: list[dict]) -> list[tuple]:
 
 @pytest.mark.e2e
 def test_the_assistant_answers_the_same_as_rasa_as_shipped(
-    model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded_agent: LoadedAgent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    action_url = model_and_actions[1]
+    action_url = loaded_agent.action_url
     monkeypatch.setenv("IMP_ACTION_ENDPOINT", action_url)
     selective = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "action_endpoint")
     assert selective is not None and selective.kwargs.get("enable_selective_domain") is True
@@ -587,7 +587,7 @@ def test_the_assistant_answers_the_same_as_rasa_as_shipped(
 
     monkeypatch.setattr(RemoteAction, "_action_call_format", noting_format)
 
-    agent, store = in_process_assistant(model_and_actions, tmp_path / "speedups.db")
+    agent, store = in_process_assistant(loaded_agent, tmp_path / "speedups.db")
 
     def talk(sender: str, endpoint: EndpointConfig) -> tuple[list[list[dict]], list[dict]]:
         agent.action_endpoint = agent.processor.action_endpoint = endpoint  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ from rasa.utils.tensorflow.models import RasaModel
 
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import graph_runner, speedups, tf_predict
-from tests.assistant import in_process_assistant, play
+from tests.assistant import LoadedAgent, in_process_assistant, play
 from tests.test_graph_runner import CONVERSATION
 
 
@@ -63,7 +63,7 @@ def held_out_texts(limit: int) -> list[str]:
 
 @pytest.mark.e2e
 def test_diet_and_ted_give_the_same_outputs_as_through_rasas_call(
-    model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded_agent: LoadedAgent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     speedups.install()  # as the tracker store's import does, before `both` takes the place of tf_predict
     compared: dict[str, int] = {}
@@ -80,7 +80,7 @@ def test_diet_and_ted_give_the_same_outputs_as_through_rasas_call(
     monkeypatch.setattr(RasaModel, "_rasa_predict", both)
     monkeypatch.setattr(graph_runner, "ted_calls", {"skipped": 0, "run": 0})
     monkeypatch.setattr(graph_runner, "_ted_cannot_win", lambda *args: False)  # TED on every prediction
-    agent, store = in_process_assistant(model_and_actions, tmp_path / "tf.db")
+    agent, store = in_process_assistant(loaded_agent, tmp_path / "tf.db")
 
     async def parse_all() -> None:
         for text in held_out_texts(400):

@@ -31,7 +31,7 @@ from rasa_plugins.windowed_tracker import (
     WindowedTrackerStoreMixin,
     window_start,
 )
-from tests.assistant import in_process_assistant
+from tests.assistant import LoadedAgent, in_process_assistant
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 FORM = "eligibility_form"
@@ -297,11 +297,11 @@ def behaviour(events: list[dict]) -> list[tuple]:
 
 @pytest.mark.e2e
 def test_assistant_answers_the_same_with_a_window(
-    model_and_actions: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded_agent: LoadedAgent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-    agent, store = in_process_assistant(model_and_actions, tmp_path / "window.db")
+    agent, store = in_process_assistant(loaded_agent, tmp_path / "window.db")
     seen: list[int] = []
     original = Domain.states_for_tracker_history
 
