@@ -71,7 +71,11 @@ class ActionAnswerFact(Action):
             years_named(entities),
             names_family(entities),
             tracker.get_slot("last_topic"),
+            tracker.latest_message.get("text") or "",
         )
+        if choice.notice == "not_understood":  # a "follow-up" with no year or family member in it
+            dispatcher.utter_message(response="utter_fallback_topics")
+            return []
         text = render_choice(choice, knowledge, language_of(tracker))
         if choice.fact is None or choice.notice == "year_not_covered":
             dispatcher.utter_message(text=text)

@@ -27,7 +27,7 @@ MIN_HELD_OUT_MESSAGES = 400
         ("how long is the permit good", "how long is the permit valid", "one word apart"),
         ("how long is the IMP permit valid", "how long is the permit valid", "one word apart"),
         ("is the permit valid", "how long is the permit valid", None),
-        ("what are the fees for the imp+ work permits", "what are the fees for the imp+ work permit", None),
+        ("what are the fees for an open work permit", "who sends the invitation letter", None),
     ],
 )
 def test_why_too_close(evaluation: str, training: str, reason: str | None) -> None:

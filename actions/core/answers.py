@@ -21,6 +21,10 @@ FORM_SLOTS = ("residence", "csq_program", "csq_valid", "invitation_letter", "pr_
 ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "dont_know"})
 # Intents whose messages ask for the check itself: their "do I qualify?" is not a fact question.
 CHECK_INTENTS = ANSWER_INTENTS | {"check_eligibility"}
+# Requests that matter more than any answer in the same message: the form lets their rules act.
+CONTROL_INTENTS = frozenset(
+    {"request_human", "request_data_deletion", "stop", "switch_language", "unsupported_language", "goodbye"}
+)
 
 _ALLOWED = {
     "residence": {member.value for member in Residence},
@@ -52,13 +56,21 @@ _WAITING = {PrStatus.IN_PROCESS.value, PrStatus.NOT_APPLIED.value}
 _CLAUSE_BREAK = re.compile(
     r"[,;:.!?\n]+|\s+(?:and|but|also|plus|though|et|mais|pis|puis|sauf que|par contre)\s+", re.IGNORECASE
 )
-_QUESTION_START = re.compile(
-    r"^(?:how|what|what's|whats|wat|when|where|why|who|whom|whose|which|is|are|am|was|were|can|could|"
-    r"do|does|did|will|would|should|shall|may|might|must|have|has|is there|are there|any idea|"
-    r"comment|combien|quand|où|pourquoi|qui|quel|quelle|quels|quelles|lequel|laquelle|est-ce|"
-    r"c'est quoi|c'est-tu|c'est combien|ça coûte|ca coute|peut-on|puis-je|dois-je|faut-il|y a-t-il|"
-    r"ya tu|y'a tu|y a-tu|est-il|est-elle|sont-ils|as-tu|avez-vous|pouvez-vous|peux-tu|sais-tu|"
-    r"savez-vous)\b",
+# A clause that starts with one of these asks something, wherever it stands in the reply...
+_ASKING_START = re.compile(
+    r"^(?:how|what|what's|whats|wat|when|where|why|who|whom|whose|which|any idea|is there|are there|"
+    r"tell me|explain|give me|show me|i want to know|i'd like to know|i would like to know|i wonder|"
+    r"wondering|curious|comment|combien|quand|où|pourquoi|qui|quel|quelle|quels|quelles|lequel|laquelle|"
+    r"est-ce|c'est quoi|c'est-tu|c'est combien|ça coûte|ca coute|peut-on|puis-je|dois-je|faut-il|"
+    r"y a-t-il|ya tu|y'a tu|y a-tu|dis-moi|dites-moi|explique|expliquez|parle-moi|parlez-moi|donne-moi|"
+    r"donnez-moi|je veux savoir|j'aimerais savoir|je voudrais savoir|je me demande)\b",
+    re.IGNORECASE,
+)
+# ... and one that starts with an auxiliary asks only at the start of the reply ("is it valid?"):
+# later on, "have a PRTQ CSQ" or "got my invitation" are answers with the subject left out.
+_AUXILIARY_START = re.compile(
+    r"^(?:is|are|am|was|were|can|could|do|does|did|will|would|should|shall|may|might|must|have|has|"
+    r"est-il|est-elle|sont-ils|as-tu|avez-vous|pouvez-vous|peux-tu|sais-tu|savez-vous|ai-je|suis-je)\b",
     re.IGNORECASE,
 )
 
@@ -90,10 +102,16 @@ class Reading:
     asks_question: bool = False
 
 
-def looks_like_question(text: str, ends_with_question_mark: bool = False) -> bool:
-    """True when a clause asks something: a question mark, or a question word first."""
+def looks_like_question(text: str, ends_with_question_mark: bool = False, first: bool = True) -> bool:
+    """True when a clause asks something: a question mark, a question word, or (first) an auxiliary."""
     words = fold(text).strip(" -'\"")
-    return bool(words) and (ends_with_question_mark or bool(_QUESTION_START.match(words)))
+    if not words:
+        return False
+    return (
+        ends_with_question_mark
+        or bool(_ASKING_START.match(words))
+        or (first and bool(_AUXILIARY_START.match(words)))
+    )
 
 
 def clauses(text: str) -> list[Clause]:
@@ -103,7 +121,7 @@ def clauses(text: str) -> list[Clause]:
         end = match.start() if match else len(text)
         piece = text[start:end]
         if piece.strip():
-            asks = looks_like_question(piece, bool(match and "?" in match.group()))
+            asks = looks_like_question(piece, bool(match and "?" in match.group()), first=not found)
             found.append(Clause(start, end, piece, asks))
         start = match.end() if match else len(text)
     return found
@@ -123,17 +141,43 @@ def _found(entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary) -> lis
 
 
 def _from_payload(entities: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Values set by a button payload such as /inform{"residence":"abroad"} (entities with no offset)."""
+    """Values set by a button payload such as /inform{"residence":"abroad"}."""
     return {
         str(entity["entity"]): str(entity.get("value"))
         for entity in entities
-        if entity.get("start") is None
-        and entity.get("entity") in _ALLOWED
-        and str(entity.get("value")) in _ALLOWED[str(entity["entity"])]
+        if entity.get("entity") in _ALLOWED and str(entity.get("value")) in _ALLOWED[str(entity["entity"])]
     }
 
 
-def _clause_values(items: list[Found]) -> tuple[dict[str, str], str | None]:
+def _program_hint(text: str, vocabulary: Vocabulary) -> str | None:
+    """A program named in the person's own words: a word of each group of a hint ("tech" + "pilot")."""
+    words = set(re.findall(r"[\w+/-]+", fold(text)))
+    for program, groups in vocabulary.hints("csq_program").items():
+        if all(words & {fold(word) for word in group} for group in groups):
+            return program
+    return None
+
+
+def _pr_status_slot(documents: set[str | None], value: str, requested_slot: str | None) -> str | None:
+    """Which slot a permanent-residence status word answers in a clause, if any.
+
+    "still waiting" answers the PR question, or the invitation question when that was asked (or
+    when the clause is about the invitation); said of nothing else, it answers the PR question only
+    when the clause names permanent residence or the question asked was about it.
+    """
+    about_invitation = "invitation_letter" in documents or (
+        requested_slot == "invitation_letter" and "permanent_residence" not in documents
+    )
+    if about_invitation:
+        return "invitation_letter" if value in _WAITING else None
+    if "permanent_residence" in documents or requested_slot in {"pr_status", None}:
+        return "pr_status"
+    return None
+
+
+def _clause_values(
+    clause: Clause, items: list[Found], requested_slot: str | None, vocabulary: Vocabulary
+) -> tuple[dict[str, str], str | None]:
     """The slots one statement clause fills, and a yes / no / unknown it says without a topic."""
     values: dict[str, str] = {}
     said = {item.value for item in items if item.section == "answer"}
@@ -142,12 +186,20 @@ def _clause_values(items: list[Found]) -> tuple[dict[str, str], str | None]:
     documents = {item.value for item in items if item.section == "document"}
     for item in items:
         slot = _SLOT_OF_SECTION.get(item.section)
-        if slot and item.value in _ALLOWED[slot]:
-            if slot == "pr_status" and "invitation_letter" in documents:
-                if item.value in _WAITING:  # "still waiting for the invitation"
-                    values.setdefault("invitation_letter", Answer.NO.value)
-                continue
-            values.setdefault(slot, item.value)
+        if not slot or item.value not in _ALLOWED[slot]:
+            continue
+        if slot == "pr_status":
+            target = _pr_status_slot(documents, item.value, requested_slot)
+            if target == "invitation_letter":
+                values.setdefault(target, Answer.NO.value)  # "still waiting for the invitation"
+            elif target:
+                values.setdefault(target, item.value)
+            continue
+        values.setdefault(slot, item.value)
+    if "csq_program" not in values:
+        hinted = _program_hint(clause.text, vocabulary)
+        if hinted:
+            values["csq_program"] = hinted
     if polarity == "unknown":  # "not sure it's still valid", "no idea where my PR is at"
         values = dict.fromkeys(values, "unknown")
     if "invitation_letter" in documents and polarity:
@@ -156,8 +208,9 @@ def _clause_values(items: list[Found]) -> tuple[dict[str, str], str | None]:
         values["csq_program"] = _POLARITY["csq_program"][polarity]  # "I don't have a CSQ"
     loose = polarity if not values and not documents - {"permanent_residence"} else None
     if loose and "permanent_residence" in documents:
-        values["pr_status"] = _POLARITY["pr_status"].get(loose, "")
-        values = {slot: value for slot, value in values.items() if value}
+        meaning = _POLARITY["pr_status"].get(loose)
+        if meaning:
+            values["pr_status"] = meaning
         loose = None
     return values, loose
 
@@ -169,26 +222,30 @@ def read_reply(
     requested_slot: str | None,
     vocabulary: Vocabulary,
 ) -> Reading:
-    """Every answer a reply gives (slot -> allowed value), and whether it asks a fact question."""
+    """Every answer a reply gives (slot -> allowed value), and whether it asks a fact question.
+
+    A bare yes / no / "I don't know" answers the question asked when it opens the reply ("yes,
+    that letter is in my inbox"), or anywhere in a reply NLU read as an answer.
+    """
     entities = list(entities)
-    payload = _from_payload(entities)
-    if payload:
-        return Reading(payload)
+    if text.startswith("/"):  # a button: its entities are named after the slots
+        return Reading(_from_payload(entities))
+    if intent in CONTROL_INTENTS:
+        return Reading()
     found = _found(entities, vocabulary)
     values: dict[str, str] = {}
-    loose: str | None = None
+    polarity = _INTENT_POLARITY.get(intent or "")
     asks = False
-    for clause in clauses(text):
+    for number, clause in enumerate(clauses(text)):
         if clause.asks:
             asks = True
             continue
         items = [item for item in found if clause.start <= item.start < clause.end]
-        clause_values, clause_loose = _clause_values(items)
+        clause_values, loose = _clause_values(clause, items, requested_slot, vocabulary)
         for slot, value in clause_values.items():
             values[slot] = value  # a later clause corrects an earlier one
-        loose = loose or clause_loose
-    polarity = loose if intent in CHECK_INTENTS else None
-    polarity = _INTENT_POLARITY.get(intent or "") or polarity
+        if loose and not polarity and (number == 0 or intent in CHECK_INTENTS):
+            polarity = loose
     if requested_slot in _POLARITY and requested_slot not in values and polarity:
         meaning = _POLARITY[requested_slot].get(polarity)
         if meaning:
@@ -215,3 +272,29 @@ def said_back(
     if new and [slot for slot, _ in new] != [requested_slot]:
         lines.append(SaidBack("understood", new))
     return lines
+
+
+# Intents a situation message keeps: they already lead to the check, or matter more than it.
+_KEPT_BY_A_SITUATION = frozenset(
+    {
+        "inform",
+        "check_eligibility",
+        "request_human",
+        "request_data_deletion",
+        "stop",
+        "switch_language",
+        "unsupported_language",
+        "goodbye",
+    }
+)
+SITUATION_ANSWERS = 2  # answers of the check that make a message a description of one's situation
+
+
+def situation_intent(
+    text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
+) -> str | None:
+    """`inform` when a message's statements give two or more answers of the check, else None."""
+    if intent in _KEPT_BY_A_SITUATION or text.startswith("/"):
+        return None
+    reading = read_reply(text, "inform", entities, None, vocabulary)
+    return "inform" if len(reading.values) >= SITUATION_ANSWERS else None

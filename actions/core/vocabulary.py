@@ -43,8 +43,13 @@ class Pattern:
 class Vocabulary:
     """Maps phrases to canonical values per section (residence, csq_program, ...)."""
 
-    def __init__(self, sections: dict[str, dict[str, list[str]]]) -> None:
+    def __init__(
+        self,
+        sections: dict[str, dict[str, list[str]]],
+        hints: dict[str, dict[str, list[list[str]]]] | None = None,
+    ) -> None:
         self._sections = sections
+        self._hints = hints or {}
         self._lookup: dict[str, dict[str, str]] = {
             section: {fold(phrase): value for value, phrases in values.items() for phrase in phrases}
             for section, values in sections.items()
@@ -54,11 +59,16 @@ class Vocabulary:
     def load(cls, path: Path | None = None) -> Vocabulary:
         """Read a vocabulary YAML file."""
         with open(path or vocabulary_path(), encoding="utf-8") as handle:
-            return cls(yaml.safe_load(handle))
+            sections = yaml.safe_load(handle)
+        return cls(sections, sections.pop("hints", None))
 
     def normalise(self, section: str, phrase: str) -> str | None:
         """Canonical value of a phrase in a section, or None when the phrase is not known."""
         return self._lookup.get(section, {}).get(fold(phrase))
+
+    def hints(self, section: str) -> dict[str, list[list[str]]]:
+        """Word groups that name a value when one word of each group is said (not ruler patterns)."""
+        return self._hints.get(section, {})
 
     def patterns(self) -> list[Pattern]:
         """All phrases as entity-ruler patterns, in file order."""

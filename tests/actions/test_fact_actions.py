@@ -85,3 +85,9 @@ def test_a_follow_up_without_a_topic_asks_for_the_whole_question() -> None:
     [message], events = run("follow_up", "what about 2022?")
     assert message["text"].startswith("Could you ask me the whole question?")
     assert events == []
+
+
+def test_a_follow_up_with_nothing_to_follow_is_not_understood() -> None:
+    [message], events = run("follow_up", "xq7 blorp ok??", last_topic="cap")
+    assert message["response"] == "utter_fallback_topics"
+    assert events == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from actions.core.answers import clauses, looks_like_question, read_reply
+from actions.core.answers import clauses, looks_like_question, read_reply, situation_intent
 from actions.core.vocabulary import Vocabulary, default_vocabulary
 from scripts.build_spacy import build
 
@@ -112,15 +112,89 @@ def test_a_question_beside_answers_keeps_the_answers(nlp: spacy.Language) -> Non
     assert (found, asks) == ({"residence": "abroad", "csq_program": "prtq"}, False)
 
 
-def test_a_bare_yes_outside_an_answer_fills_nothing(nlp: spacy.Language) -> None:
-    assert read(nlp, "yes, tell me about the fees", "ask_fees", "csq_valid") == ({}, False)
+def test_a_leading_yes_answers_the_question_asked_whatever_the_intent(nlp: spacy.Language) -> None:
+    assert read(nlp, "yes, tell me about the fees", "ask_fees", "csq_valid") == ({"csq_valid": "yes"}, True)
+    assert read(
+        nlp, "yes, that letter is sitting in my inbox", "ask_invitation_letter", "invitation_letter"
+    ) == (
+        {"invitation_letter": "yes"},
+        False,
+    )
+    # a yes further on answers only in a reply NLU read as an answer
+    assert read(nlp, "tell me about the fees, yes", "ask_fees", "csq_valid") == ({}, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "requested", "values"),
+    [
+        (
+            "le programme pilote pour le monde en IA pis en TI",
+            "nlu_fallback",
+            "csq_program",
+            {"csq_program": "ai_it_vfx_pilot"},
+        ),
+        ("through the tech pilot for AI folks", "inform", "csq_program", {"csq_program": "ai_it_vfx_pilot"}),
+        ("the regular skilled worker thing", "inform", "csq_program", {"csq_program": "prtq"}),
+        ("the caregiver pilot", "inform", "csq_program", {"csq_program": "other"}),
+        ("no, still waiting on it", "deny", "invitation_letter", {"invitation_letter": "no"}),
+        ("still waiting", "inform", "pr_status", {"pr_status": "in_process"}),
+        (
+            "MIFI sent me the invitation in September",
+            "inform",
+            "invitation_letter",
+            {"invitation_letter": "yes"},
+        ),
+        ("le MIFI m'a invité en mai", "inform", "invitation_letter", {"invitation_letter": "yes"}),
+        ("I'd prefer not to tell you where I live", "nlu_fallback", "residence", {"residence": "unknown"}),
+        ("ya prtq, still vaild", "affirm", "csq_program", {"csq_program": "prtq", "csq_valid": "yes"}),
+        ("I want to talk to a person, my PR was refused", "request_human", "csq_program", {}),
+    ],
+)
+def test_answers_in_the_persons_own_words(
+    nlp: spacy.Language, text: str, intent: str, requested: str, values: dict
+) -> None:
+    assert read(nlp, text, intent, requested)[0] == values
+
+
+def test_a_verb_first_clause_later_in_a_reply_is_an_answer(nlp: spacy.Language) -> None:
+    found, _ = read(
+        nlp,
+        "I live in Halifax, have a PRTQ CSQ that's still valid and got my invitation. Am I eligible?",
+        "check_eligibility",
+        None,
+    )
+    assert found == {
+        "residence": "another_province",
+        "csq_program": "prtq",
+        "csq_valid": "yes",
+        "invitation_letter": "yes",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "forced"),
+    [
+        (
+            "do I qualify for IMP+? I'm in Winnipeg and my CSQ is from the AI, IT and visual effects pilot",
+            "ask_csq_programs",
+            "inform",
+        ),
+        ("je vis à Bruxelles pis j'ai un CSQ du programme régulier", "ask_csq_programs", "inform"),
+        ("can people in Ontario with a PSTQ CSQ apply?", "ask_eligibility_criteria", None),
+        ("I live in Lyon", "ask_already_in_quebec", None),  # one answer: DIET's call
+        ("I'm in Paris with a PRTQ CSQ, do I qualify?", "check_eligibility", None),  # kept
+        ("I want a human, I'm in Lyon with a PRTQ CSQ", "request_human", None),
+    ],
+)
+def test_situation_intent(nlp: spacy.Language, text: str, intent: str, forced: str | None) -> None:
+    assert situation_intent(text, intent, entities_of(nlp, text), default_vocabulary()) == forced
 
 
 def test_button_payload_values_are_taken_as_they_are() -> None:
     reading = read_reply(
         '/inform{"residence":"quebec"}',
         "inform",
-        [{"entity": "residence", "value": "quebec"}],
+        [{"entity": "residence", "value": "quebec", "start": 7, "end": 29}],  # as Rasa's payload parser
         "csq_program",
         default_vocabulary(),
     )
