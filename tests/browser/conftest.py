@@ -1,10 +1,13 @@
-"""Fixtures of the browser tests: the real assistant (scripts/run.sh) and Debian's Chromium."""
+"""Fixtures of the browser tests: the real assistant (scripts/run.sh) and Debian's Chromium.
+
+The assistant is the session's shared one (tests/conftest.py: staff console on, Telegram on a fake
+Bot API); Chromium is launched once per module.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +16,6 @@ import pytest
 
 from actions.core.settings import PROJECT_ROOT
 from tests.assistant import Assistant as RunningAssistant
-from tests.assistant import run_assistant
 
 CHROMIUM = os.environ.get("IMP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,25 +46,15 @@ class PageWatch:
 
 
 @pytest.fixture(scope="module")
-def assistant() -> Iterator[Assistant]:
-    # Not tmp_path_factory: pytest deletes old numbered temp folders, and other pytest runs on
-    # the machine could remove ours while the servers still use it.
-    with tempfile.TemporaryDirectory(prefix="imp-browser-") as folder:
-        yield from _run_assistant(Path(folder))
-
-
-def _run_assistant(folder: Path) -> Iterator[Assistant]:
-    interface = {"IMP_INTERFACE": os.environ.get("IMP_INTERFACE", "0.0.0.0")}  # run.sh's default
-    try:
-        with run_assistant(folder, interface, f"sqlite:///{folder / 'browser.db'}", Assistant) as running:
-            yield running
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "assistant.log").write_text((folder / "run.log").read_text(errors="replace"))
+def assistant(shared_assistant) -> Assistant:
+    """The session's assistant, reached as the browser does (localhost)."""
+    return Assistant.of(shared_assistant.assistant)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Per module, not per session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, and other modules' tests call asyncio.run().
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (or set IMP_CHROMIUM)")
     from playwright.sync_api import sync_playwright

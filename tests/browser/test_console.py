@@ -1,16 +1,18 @@
 """The staff console in headless Chromium, against the real assistant (scripts/run.sh).
 
-The assistant runs with IMP_STAFF_TOKEN set and IMP_FACTS_PATH on a temporary copy of the facts
-file, so editing a fact never touches data/knowledge/facts.yml. Screenshots go to
-tests/artifacts/console-*.png.
+The assistant is the session's shared one (tests/conftest.py): IMP_STAFF_TOKEN set and
+IMP_FACTS_PATH on a temporary copy of the facts file, so editing a fact never touches
+data/knowledge/facts.yml; a test that edits a fact puts the copy back as it was (`restore_facts`),
+as other tests on that server expect the seeded answers. Each test sends the messages it looks
+for (its own conversation ids and nonsense words), so the tests pass in any order. Screenshots go
+to tests/artifacts/console-*.png.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
+import os
 import time
 import urllib.error
 import urllib.request
@@ -21,33 +23,39 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from actions.core.settings import PROJECT_ROOT
 from rasa_plugins.staff_console import COOKIE, new_session, sign_session
-from tests.browser.conftest import Assistant, _run_assistant, screenshot, watch
+from tests.assistant import SHARED
+from tests.browser.conftest import Assistant, screenshot, watch
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 90_000
-TOKEN = "console-test-token-" + uuid.uuid4().hex
-SECRET = "console-test-secret-" + uuid.uuid4().hex
+TOKEN = SHARED.staff_token
+SECRET = SHARED.staff_secret
 SENDER = "console-e2e-" + uuid.uuid4().hex[:12]
-NONSENSE = "zxqv blorptang frumious"
+# Words no other test sends to the shared assistant: searches and counts see only ours.
+NONSENSE = "zxqv vlumquist frumious"
+SEARCHED = "vlumquist"
+NOT_UNDERSTOOD = "plonk zarbvex quindle"
 NEW_ANSWER = "The IMP+ work permit is valid for 7 years (seven years), according to the console test."
 expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
-def console() -> Iterator[tuple[Assistant, Path]]:
-    with tempfile.TemporaryDirectory(prefix="imp-console-") as folder:
-        facts = Path(folder) / "facts.yml"
-        shutil.copyfile(PROJECT_ROOT / "data" / "knowledge" / "facts.yml", facts)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("IMP_STAFF_TOKEN", TOKEN)
-            patch.setenv("IMP_STAFF_SECRET", SECRET)
-            patch.setenv("IMP_STAFF_SESSION_MINUTES", "30")
-            patch.setenv("IMP_FACTS_PATH", str(facts))
-            for assistant in _run_assistant(Path(folder)):
-                yield assistant, facts
+def console(shared_assistant) -> tuple[Assistant, Path]:
+    return Assistant.of(shared_assistant.assistant), shared_assistant.facts
+
+
+@pytest.fixture
+def restore_facts(console) -> Iterator[None]:
+    """Put the facts file back as it was after a test that edits it (the server re-reads it)."""
+    facts = console[1]
+    before = facts.read_bytes()
+    yield
+    if facts.read_bytes() != before:
+        temporary = facts.with_name(facts.name + ".restore")
+        temporary.write_bytes(before)
+        os.replace(temporary, facts)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +143,7 @@ def test_login_conversations_and_transcript(page: Page, assistant: Assistant) ->
     csp = reply.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp
     assert page.locator("script").count() == 0
-    page.get_by_label("Text").fill("blorptang")
+    page.get_by_label("Text").fill(SEARCHED)
     page.get_by_role("button", name="Search").click()
     row = page.get_by_role("row").filter(has_text=SENDER)
     expect(row).to_have_count(1)
@@ -156,16 +164,19 @@ def test_login_conversations_and_transcript(page: Page, assistant: Assistant) ->
     assert messages.first.locator("time").count() == 1
     screenshot(page, "console-03-transcript")
     # the JSON API answers with the session
-    data = page.request.get(f"{assistant.url}/staff/api/conversations?q=blorptang").json()
+    data = page.request.get(f"{assistant.url}/staff/api/conversations?q={SEARCHED}").json()
     assert [c["sender_id"] for c in data] == [SENDER]
     assert_clean(page)
 
 
 def test_not_understood_lists_the_nonsense(page: Page, assistant: Assistant) -> None:
-    rest(assistant, SENDER + "-b", NONSENSE.upper())
+    sender = "console-nu-" + uuid.uuid4().hex[:12]
+    assert "3 years" in rest(assistant, sender, "how long is the permit valid?")
+    rest(assistant, sender, NOT_UNDERSTOOD)
+    rest(assistant, sender + "-b", NOT_UNDERSTOOD.upper())
     login(page, assistant)
     page.get_by_role("link", name="Not understood", exact=True).click()
-    row = page.get_by_role("row").filter(has_text=NONSENSE)
+    row = page.get_by_role("row").filter(has_text=NOT_UNDERSTOOD)
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(1)).to_have_text("2")  # grouped case-insensitively
     expect(page.get_by_role("row").filter(has_text="how long is the permit valid?")).to_have_count(0)
@@ -198,7 +209,7 @@ def test_ask_box_gives_the_answer_with_its_source(page: Page, assistant: Assista
     assert_clean(page)
 
 
-def test_editing_a_fact_changes_the_answer_at_once(page: Page, console) -> None:
+def test_editing_a_fact_changes_the_answer_at_once(page: Page, console, restore_facts) -> None:
     assistant, facts = console
     login(page, assistant, name="Fact Editor")
     page.get_by_role("link", name="Facts", exact=True).click()
@@ -228,7 +239,7 @@ def test_editing_a_fact_changes_the_answer_at_once(page: Page, console) -> None:
     assert_clean(page)
 
 
-def test_an_invalid_edit_is_refused_and_changes_nothing(page: Page, console) -> None:
+def test_an_invalid_edit_is_refused_and_changes_nothing(page: Page, console, restore_facts) -> None:
     assistant, facts = console
     before = facts.read_text(encoding="utf-8")
     login(page, assistant)
@@ -241,7 +252,9 @@ def test_an_invalid_edit_is_refused_and_changes_nothing(page: Page, console) -> 
     assert facts.read_text(encoding="utf-8") == before
 
 
-def test_posts_without_csrf_token_or_from_another_origin_are_rejected(page: Page, console) -> None:
+def test_posts_without_csrf_token_or_from_another_origin_are_rejected(
+    page: Page, console, restore_facts
+) -> None:
     assistant, facts = console
     before = facts.read_text(encoding="utf-8")
     login(page, assistant)

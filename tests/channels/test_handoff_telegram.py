@@ -1,18 +1,17 @@
 """Handoff round trip over Telegram, against the fake Bot API server on 127.0.0.1.
 
 The assistant runs from scripts/run.sh with Telegram pointed at the fake server and the staff
-console on; staff actions are the console's own form POSTs (session cookie + CSRF token).
+console on (the session's shared one, tests/conftest.py); staff actions are the console's own form
+POSTs (session cookie + CSRF token).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,33 +19,26 @@ import sqlalchemy as sa
 
 from actions.core.dialogue import DialogueTexts
 from rasa_plugins.staff_console import COOKIE, new_session, sign_session
+from tests.assistant import SHARED
 from tests.channels.fake_telegram import FakeTelegram
-from tests.channels.test_telegram import TOKEN, Assistant, run_assistant, say, telegram_env
+from tests.channels.test_telegram import Assistant, say
 
 pytestmark = pytest.mark.e2e
 
-STAFF_TOKEN = "handoff-telegram-" + secrets.token_urlsafe(16)
-STAFF_SECRET = "handoff-telegram-secret-" + secrets.token_urlsafe(16)
+STAFF_SECRET = SHARED.staff_secret
 TEXTS = DialogueTexts.load()
 _chats = itertools.count(730_000)
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram(TOKEN).start()
-    yield server
-    server.stop()
+def fake(shared_assistant) -> FakeTelegram:
+    return shared_assistant.telegram
 
 
 @pytest.fixture(scope="module")
-def assistant(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    env = telegram_env(fake)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("IMP_STAFF_TOKEN", STAFF_TOKEN)
-        patch.setenv("IMP_STAFF_SECRET", STAFF_SECRET)
-        with run_assistant(tmp_path_factory.mktemp("handoff-telegram"), env) as running:
-            yield running
+def assistant(shared_assistant) -> Assistant:
+    return Assistant.of(shared_assistant.assistant)
 
 
 class Staff:

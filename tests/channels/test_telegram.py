@@ -1,8 +1,10 @@
 """The secure Telegram channel, against a fake Telegram Bot API server on 127.0.0.1.
 
 The assistant is started with the README's run command (scripts/run.sh) with the TELEGRAM_* variables
-pointing at the fake server, which plays a self-hosted Bot API server. Tests post real Update JSON to
-/webhooks/telegram/webhook and read the replies that reached the fake API.
+pointing at the fake server, which plays a self-hosted Bot API server: the session's shared assistant
+and its fake (tests/conftest.py), which no other server or in-process channel calls. Tests post real
+Update JSON to /webhooks/telegram/webhook and read the replies that reached the fake API; each uses
+chat ids of its own.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import secrets
 import threading
 import time
 import urllib.error
@@ -37,14 +38,15 @@ from rasa_plugins.telegram import (
     language_of,
     split_text,
 )
+from tests.assistant import SHARED, free_port
 from tests.assistant import Assistant as RunningAssistant
-from tests.assistant import free_port
 from tests.assistant import run_assistant as start_assistant
 from tests.channels.fake_telegram import BOT_USER, FakeTelegram
 
-TOKEN = "123456789:AAH-fake_token_for_tests"
-SECRET = "imp-test_" + secrets.token_urlsafe(24)
-WEBHOOK_URL = "https://imp.example.test/webhooks/telegram/webhook"
+TOKEN = SHARED.telegram_token
+SECRET = SHARED.telegram_secret
+WEBHOOK_URL = SHARED.telegram_webhook_url
+PROBE = "how long is the permit valid?"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _update_ids = itertools.count(100_000)
 _message_ids = itertools.count(1)
@@ -155,27 +157,22 @@ def run_assistant(tmp_path: Path, env: dict[str, str]) -> Iterator[Assistant]:
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegram]:
+def fake(shared_assistant) -> FakeTelegram:
+    """The fake Bot API server of the session's assistant."""
+    return shared_assistant.telegram
+
+
+@pytest.fixture
+def own_fake() -> Iterator[FakeTelegram]:
+    """A fake Bot API server of the test's own, for the in-process channels (not the shared one)."""
     server = FakeTelegram(TOKEN).start()
     yield server
     server.stop()
 
 
-def telegram_env(fake: FakeTelegram) -> dict[str, str]:
-    """The TELEGRAM_* variables pointing the channel at the fake Bot API server."""
-    return {
-        "TELEGRAM_ACCESS_TOKEN": TOKEN,
-        "TELEGRAM_VERIFY": BOT_USER["username"],
-        "TELEGRAM_WEBHOOK_URL": WEBHOOK_URL,
-        "TELEGRAM_SECRET_TOKEN": SECRET,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-    }
-
-
 @pytest.fixture(scope="module")
-def assistant(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    with run_assistant(tmp_path_factory.mktemp("telegram"), telegram_env(fake)) as running:
-        yield running
+def assistant(shared_assistant) -> Assistant:
+    return Assistant.of(shared_assistant.assistant)
 
 
 def last_keyboard(fake: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
@@ -206,6 +203,30 @@ def say(assistant: Assistant, fake: FakeTelegram, chat_id: int, text: str, langu
     reply = assistant.post_update(text_update(chat_id, text, language))
     assert reply.status == 200 and reply.body["result"] == "processed", reply
     return "\n".join(call.params["text"] for call in fake.messages_to(chat_id)[before:])
+
+
+@pytest.fixture(scope="module")
+def probe_answer(assistant: Assistant, fake: FakeTelegram) -> list[str]:
+    """What a new chat gets for PROBE (see assert_nothing_reached)."""
+    chat = 919_999
+    say(assistant, fake, chat, PROBE)
+    texts = fake.texts_to(chat)
+    assert any("3 years" in text for text in texts), texts
+    return texts
+
+
+def assert_nothing_reached(
+    assistant: Assistant, fake: FakeTelegram, chat: int, probe_answer: list[str]
+) -> None:
+    """Nothing sent to `chat` so far reached Rasa or got a reply: shown by a probe, not by waiting.
+
+    The webhook answers an update once it has been handled, and Rasa handles one conversation's
+    messages one at a time, in the order they came: anything the earlier updates had started would
+    be done before the probe is answered. So the chat must hold the probe alone, and its answer.
+    """
+    say(assistant, fake, chat, PROBE)
+    assert [event["text"] for event in assistant.user_texts(chat)] == [PROBE]
+    assert fake.texts_to(chat) == probe_answer
 
 
 # --- (1) and (2): the real assistant over Telegram ---------------------------------------
@@ -266,17 +287,15 @@ def test_language_code_reaches_the_message_metadata(assistant: Assistant, fake: 
 @pytest.mark.e2e
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret", SECRET + "x", SECRET[:-1], "é" + SECRET])
 def test_update_without_the_right_secret_is_rejected(
-    assistant: Assistant, fake: FakeTelegram, secret: Any
+    assistant: Assistant, fake: FakeTelegram, probe_answer: list[str], secret: Any
 ) -> None:
     chat = next(_rejected_chats)
-    reply = assistant.post_update(text_update(chat, "how long is the permit valid?"), secret=secret)
+    reply = assistant.post_update(text_update(chat, "how much does it cost?"), secret=secret)
     assert reply.status == 403
     assert "Secret-Token" in reply.body["error"]
     # also before reading the body: an undecodable body is still a 403
     assert assistant.post_update(None, secret=secret, raw=b"{not json").status == 403
-    time.sleep(0.5)
-    assert fake.messages_to(chat) == []
-    assert assistant.user_texts(chat) == []
+    assert_nothing_reached(assistant, fake, chat, probe_answer)
 
 
 @pytest.mark.e2e
@@ -470,7 +489,9 @@ def test_get_me_is_called_at_most_once(assistant: Assistant, fake: FakeTelegram)
         say(assistant, fake, chat, "hello" if index % 2 else "thanks")
         callback = callback_update(chat, "/ask_cap")[1]
         assert assistant.post_update(callback).status == 200
-    assert len(fake.calls_to("getMe")) == 1  # TELEGRAM_VERIFY is checked once, then cached
+    # TELEGRAM_VERIFY is checked once, then cached: one call in the server's whole life, whatever
+    # ran before (only the shared assistant talks to this fake; in-process channels have their own)
+    assert len(fake.calls_to("getMe")) == 1
 
 
 # --- without a token: the server starts, the channel answers 503, the rest works ----------------
@@ -541,8 +562,8 @@ def channel_server(channel: SecureTelegramInput) -> Iterator[tuple[str, list[Use
         loop.close()
 
 
-def test_without_secret_token_the_webhook_refuses_updates(fake: FakeTelegram) -> None:
-    channel = SecureTelegramInput(TOKEN, None, WEBHOOK_URL, secret_token=None, api_base_url=fake.base_url)
+def test_without_secret_token_the_webhook_refuses_updates(own_fake: FakeTelegram) -> None:
+    channel = SecureTelegramInput(TOKEN, None, WEBHOOK_URL, secret_token=None, api_base_url=own_fake.base_url)
     with channel_server(channel) as (url, received):
         for headers in ({}, {SECRET_HEADER: "anything"}):
             reply = http(f"{url}/webhook", json.dumps(text_update(1, "hello")).encode(), headers)
@@ -572,7 +593,8 @@ def test_a_token_of_another_bot_is_refused_after_one_get_me() -> None:
         other.stop()
 
 
-def test_in_process_channel_forwards_text_and_button_presses(fake: FakeTelegram) -> None:
+def test_in_process_channel_forwards_text_and_button_presses(own_fake: FakeTelegram) -> None:
+    fake = own_fake
     channel = SecureTelegramInput(TOKEN, None, None, secret_token=SECRET, api_base_url=fake.base_url)
     with channel_server(channel) as (url, received):
         headers = {SECRET_HEADER: SECRET}

@@ -1,22 +1,21 @@
 """End to end (scripts/run.sh, SQLite, REST): "delete my data", masked identifiers, quiet logs.
 
 Every check of the database is made after the REST answer has come back, that is after the
-turn has ended and the tracker store has saved it.
+turn has ended and the tracker store has saved it. The assistant is the session's shared one
+(tests/conftest.py), at Rasa's default log levels.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from actions.core.repository import AssessmentRepository, make_engine
-from tests.assistant import Assistant, http, run_assistant
+from tests.assistant import Assistant, http, wait_until
 
 pytestmark = pytest.mark.e2e
 # Tables that hold a conversation's personal data, and their conversation-id column.
@@ -30,11 +29,28 @@ PERSONAL = {
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+def assistant(shared_assistant) -> Assistant:
     """The assistant as `make run` starts it (scripts/run.sh), at Rasa's default log levels."""
-    defaults = {"LOG_LEVEL": "INFO", "LOG_LEVEL_LIBRARIES": "ERROR"}  # what an unset environment gives
-    with run_assistant(tmp_path_factory.mktemp("privacy"), env=defaults) as running:
-        yield running
+    return Assistant.of(shared_assistant.assistant)
+
+
+REJECTED = "Telegram update rejected"  # a warning the Rasa server logs for an update without the secret
+
+
+def logged_so_far(assistant: Assistant) -> str:
+    """The log, once the Rasa server has written everything it had to write before now.
+
+    A signal rather than a wait: the server logs a warning for a Telegram update without its
+    secret, and its log lines reach the file in order (unbuffered), so once that warning is there,
+    so is everything it logged before. The action server logs an action before it answers it, and
+    the REST answers came back after the turns' actions.
+    """
+    before = assistant.log().count(REJECTED)
+    reply = http(f"{assistant.url}/webhooks/telegram/webhook", b"{}", {"Content-Type": "application/json"})
+    assert reply.status == 403, reply
+    return wait_until(
+        lambda: (log := assistant.log()).count(REJECTED) > before and log, 30, "the server's log line"
+    )
 
 
 def rows_of(assistant: Assistant, sender: str) -> dict[str, int]:
@@ -173,32 +189,35 @@ def test_logs_at_the_default_level_hold_no_message_text(assistant: Assistant) ->
     assistant.text(sender, f"hello {marker}, my e-mail is {email}")
     assistant.text(sender, f"I live in {marker}ville")
     assistant.text(sender, "what are the fees?")
-    time.sleep(1)  # let both servers flush their output
-    log = assistant.log()
+    log = logged_so_far(assistant)
     assert "is ready" in log and "rasa" in log.lower()  # the servers' output is in this file
     assert marker not in log and email not in log and "e-mail is" not in log
 
 
-async def widget_exchange(url: str, session_id: str, message: str) -> list[dict]:
-    """One message over the website widget's socket.io channel; the bot's answers."""
+async def widget_exchange(url: str, session_id: str, message: str, expected: str) -> list[dict]:
+    """One message over the website widget's socket.io channel; the bot's answers up to `expected`."""
     import socketio  # python-socketio, installed with Rasa
 
     answers: list[dict] = []
-    answered = asyncio.Event()
+    confirmed, answered = asyncio.Event(), asyncio.Event()
     client = socketio.AsyncClient()
+
+    @client.on("session_confirm")
+    async def on_confirm(data: object) -> None:
+        confirmed.set()
 
     @client.on("bot_uttered")
     async def on_answer(data: dict) -> None:
         answers.append(data)
-        answered.set()
+        if expected in (data.get("text") or ""):
+            answered.set()
 
     await client.connect(url, transports=["polling"])
     try:
         await client.emit("session_request", {"session_id": session_id})
-        await asyncio.sleep(0.5)
+        await asyncio.wait_for(confirmed.wait(), timeout=60)  # in the session's room: answers reach us
         await client.emit("user_uttered", {"message": message, "session_id": session_id})
         await asyncio.wait_for(answered.wait(), timeout=60)
-        await asyncio.sleep(1)  # the rest of the turn's answers, and its save
     finally:
         await client.disconnect()
     return answers
@@ -207,9 +226,10 @@ async def widget_exchange(url: str, session_id: str, message: str) -> list[dict]
 def test_identifiers_are_masked_on_the_widget_channel_too(assistant: Assistant) -> None:
     session_id = uuid.uuid4().hex
     message = "how much does it cost? reach me at lea.roy@example.com or 438-555-0142"
-    answers = asyncio.run(widget_exchange(assistant.url, session_id, message))
+    answers = asyncio.run(widget_exchange(assistant.url, session_id, message, "CAD 255"))
     assert any("CAD 255" in (answer.get("text") or "") for answer in answers), answers
-    [row] = user_rows(assistant, session_id)
+    # the turn is stored after its answers were sent: wait for it, then it must be the only one
+    [row] = wait_until(lambda: user_rows(assistant, session_id), 60, "the widget turn to be stored", 0.2)
     assert row["text"] == "how much does it cost? reach me at [email] or [phone]"
     assert row["input_channel"] == "socketio"
     assert "lea.roy" not in json.dumps(row) and "555-0142" not in json.dumps(row)
