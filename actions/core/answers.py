@@ -68,9 +68,15 @@ _ASKING_START = re.compile(
 )
 # ... and one that starts with an auxiliary asks only at the start of the reply ("is it valid?"):
 # later on, "have a PRTQ CSQ" or "got my invitation" are answers with the subject left out.
+_AUXILIARY = r"is|are|am|was|were|can|could|do|does|did|will|would|should|shall|may|might|must|have|has"
 _AUXILIARY_START = re.compile(
-    r"^(?:is|are|am|was|were|can|could|do|does|did|will|would|should|shall|may|might|must|have|has|"
-    r"est-il|est-elle|sont-ils|as-tu|avez-vous|pouvez-vous|peux-tu|sais-tu|savez-vous|ai-je|suis-je)\b",
+    rf"^(?:{_AUXILIARY}|est-il|est-elle|sont-ils|as-tu|avez-vous|pouvez-vous|peux-tu|sais-tu|savez-vous|"
+    r"ai-je|suis-je)\b",
+    re.IGNORECASE,
+)
+# An auxiliary then a pronoun asks anywhere ("..., is that one accepted"); "have a PRTQ CSQ" does not.
+_AUXILIARY_PRONOUN_START = re.compile(
+    rf"^(?:{_AUXILIARY})\s+(?:i|you|it|that|this|these|those|they|we|he|she|there|my|your)\b",
     re.IGNORECASE,
 )
 
@@ -110,6 +116,7 @@ def looks_like_question(text: str, ends_with_question_mark: bool = False, first:
     return (
         ends_with_question_mark
         or bool(_ASKING_START.match(words))
+        or bool(_AUXILIARY_PRONOUN_START.match(words))
         or (first and bool(_AUXILIARY_START.match(words)))
     )
 
@@ -161,24 +168,32 @@ def _program_hint(text: str, vocabulary: Vocabulary) -> str | None:
 def _pr_status_slot(documents: set[str | None], value: str, requested_slot: str | None) -> str | None:
     """Which slot a permanent-residence status word answers in a clause, if any.
 
-    "still waiting" answers the PR question, or the invitation question when that was asked (or
-    when the clause is about the invitation); said of nothing else, it answers the PR question only
-    when the clause names permanent residence or the question asked was about it.
+    "still waiting" answers the invitation question when that was asked (or when the clause is about
+    the invitation); otherwise a status word answers the PR question only when the clause names
+    permanent residence or the question asked was about it ("accepted" alone could be anything).
     """
     about_invitation = "invitation_letter" in documents or (
         requested_slot == "invitation_letter" and "permanent_residence" not in documents
     )
     if about_invitation:
         return "invitation_letter" if value in _WAITING else None
-    if "permanent_residence" in documents or requested_slot in {"pr_status", None}:
+    if "permanent_residence" in documents or requested_slot == "pr_status":
         return "pr_status"
     return None
 
 
+def _names(items: list[Found], section: str) -> bool:
+    """True when a clause has an entity of a section."""
+    return any(item.section == section for item in items)
+
+
 def _clause_values(
-    clause: Clause, items: list[Found], requested_slot: str | None, vocabulary: Vocabulary
+    clause: Clause, items: list[Found], requested_slot: str | None, vocabulary: Vocabulary, csq_named: bool
 ) -> tuple[dict[str, str], str | None]:
-    """The slots one statement clause fills, and a yes / no / unknown it says without a topic."""
+    """The slots one statement clause fills, and a yes / no / unknown it says without a topic.
+
+    `csq_named`: the reply already named a CSQ or its program, so "still valid" is about the CSQ.
+    """
     values: dict[str, str] = {}
     said = {item.value for item in items if item.section == "answer"}
     # "not sure" outweighs a yes or no, and a no outweighs a yes ("I received no invitation")
@@ -188,6 +203,10 @@ def _clause_values(
         slot = _SLOT_OF_SECTION.get(item.section)
         if not slot or item.value not in _ALLOWED[slot]:
             continue
+        if slot == "csq_valid" and not (
+            csq_named or requested_slot == "csq_valid" or "csq" in documents or _names(items, "csq_program")
+        ):
+            continue  # "valid everywhere in Canada?": not about the CSQ
         if slot == "pr_status":
             target = _pr_status_slot(documents, item.value, requested_slot)
             if target == "invitation_letter":
@@ -241,7 +260,12 @@ def read_reply(
             asks = True
             continue
         items = [item for item in found if clause.start <= item.start < clause.end]
-        clause_values, loose = _clause_values(clause, items, requested_slot, vocabulary)
+        csq_named = "csq_program" in values or any(
+            item.section == "csq_program" or item.value == "csq"
+            for item in found
+            if item.start < clause.start
+        )
+        clause_values, loose = _clause_values(clause, items, requested_slot, vocabulary, csq_named)
         for slot, value in clause_values.items():
             values[slot] = value  # a later clause corrects an earlier one
         if loose and not polarity and (number == 0 or intent in CHECK_INTENTS):
@@ -290,11 +314,25 @@ _KEPT_BY_A_SITUATION = frozenset(
 SITUATION_ANSWERS = 2  # answers of the check that make a message a description of one's situation
 
 
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|me|my|mine|we|we're|our|us|je|j|j'ai|j'habite|moi|mon|ma|mes|nous|notre|nos|"
+    r"chus|suis)\b"
+)
+
+
 def situation_intent(
     text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
 ) -> str | None:
-    """`inform` when a message's statements give two or more answers of the check, else None."""
+    """The intent of a message in which a person states two or more answers of the check, else None.
+
+    `check_eligibility` when it also asks something ("..., do I qualify?"), else `inform`. Only
+    statements about oneself count ("I'm in Lyon, my CSQ..."), not a question about others.
+    """
     if intent in _KEPT_BY_A_SITUATION or text.startswith("/"):
         return None
+    if not _FIRST_PERSON.search(fold(text)):
+        return None
     reading = read_reply(text, "inform", entities, None, vocabulary)
-    return "inform" if len(reading.values) >= SITUATION_ANSWERS else None
+    if len(reading.values) < SITUATION_ANSWERS:
+        return None
+    return "check_eligibility" if any(clause.asks for clause in clauses(text)) else "inform"

@@ -38,8 +38,23 @@ _MARKERS: dict[str, dict[str, int]] = {
         **dict.fromkeys(
             # Spanish, Portuguese, German, Italian
             "los las necesito quiero trabajo gracias hola por favor como puedo tengo soy estoy "
+            "buenas buenos tardes días cuánto cuándo dónde qué está "
             "voce você nao não obrigado obrigada trabalho olá ola preciso ich und nicht "
-            "ist hallo danke arbeit bitte ciao grazie lavoro sono voglio posso".split(),
+            "ist hallo danke arbeit bitte grazie lavoro sono voglio posso "
+            # The most frequent greetings, thanks and function words of more languages, chosen from
+            # general knowledge of each language (words shared with English or French left out):
+            # Dutch, Swedish, Polish, Romanian, Turkish, Hungarian, Tagalog, Swahili, Indonesian,
+            # Vietnamese
+            "goedendag goedemorgen bedankt alstublieft niet het een hoe wanneer waarom mijn ik "
+            "hej tack och jag är inte hur vad mitt "
+            "dzień dobry dziękuję proszę czy nie jest jak mój moja mogę się "
+            "bună ziua mulțumesc vă rog nu sunt și "
+            "merhaba teşekkürler lütfen evet hayır nasıl için bir ve "
+            "jó napot köszönöm kérem igen nem hogy és vagyok "
+            "kumusta salamat po ako ikaw ang mga hindi oo "
+            "habari jambo asante tafadhali ndiyo hapana mimi wewe kwa "
+            "halo terima kasih tolong saya anda tidak apa bagaimana "
+            "xin chào cảm ơn tôi bạn không".split(),
             2,
         ),
     },
@@ -48,13 +63,22 @@ _MARKERS: dict[str, dict[str, int]] = {
 _TARGETS = {"english": "en", "anglais": "en", "french": "fr", "francais": "fr"}
 _TARGET = re.compile(r"\b(english|anglais|french|francais)\b")
 _IN_TARGET = re.compile(r"\b(?:in|en) (english|anglais|french|francais)\b")
+_REQUEST_WORDS = (
+    r"please|pls|svp|stp|plait|speak|talk|answer|reply|respond|continue|switch|prefer|rather"
+    r"|parle[rz]?|repond\w*|continu\w*|passe[rz]?|ecri\w*|peux|pouvez|prefere\w*"
+)
+_REQUEST_BEFORE_TARGET = re.compile(
+    rf"\b(?:{_REQUEST_WORDS})\b\W+(?:\w+\W+){{0,2}}?(?:english|anglais|french|francais)\b"
+)
 _REQUEST = re.compile(
     r"\b(please|pls|svp|stp|plait|speak|talk|answer|reply|respond|continue|switch|prefer|rather"
     r"|parle[rz]?|repond\w*|continu\w*|passe[rz]?|ecri\w*|peux|pouvez|prefere\w*)\b"
 )
-# Cyrillic, Hebrew, Arabic, Devanagari, Japanese kana, CJK, Hangul
+# Greek, Cyrillic, Armenian, Hebrew, Arabic, Devanagari and the other Indic scripts, Thai,
+# Georgian, Japanese kana, CJK, Hangul
 _NON_LATIN = re.compile(
-    r"[\u0400-\u04FF\u0590-\u05FF\u0600-\u06FF\u0900-\u097F\u3040-\u30FF\u4E00-\u9FFF\uAC00-\uD7AF]"
+    r"[\u0370-\u03FF\u0400-\u04FF\u0530-\u058F\u0590-\u05FF\u0600-\u06FF\u0900-\u0DFF\u0E00-\u0E7F"
+    r"\u10A0-\u10FF\u3040-\u30FF\u4E00-\u9FFF\uAC00-\uD7AF]"
 )
 
 
@@ -80,7 +104,11 @@ def requested_language(text: str) -> str | None:
     in_target = _IN_TARGET.findall(plain)
     chosen = in_target[0] if len(set(in_target)) == 1 else targets[0] if len(set(targets)) == 1 else None
     short = len(_WORD.findall(plain)) <= 3
-    if chosen and (short or _REQUEST.search(plain)):
+    # "in English" with a request anywhere ("can you answer in english?"); a bare language name
+    # only right after the request ("je préfère l'anglais", "parlez français"), not in "quel test
+    # de français je dois passer"
+    asked = (in_target and _REQUEST.search(plain)) or _REQUEST_BEFORE_TARGET.search(plain)
+    if chosen and (short or asked):
         return _TARGETS[chosen]
     return None
 

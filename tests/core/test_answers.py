@@ -177,8 +177,15 @@ def test_a_verb_first_clause_later_in_a_reply_is_an_answer(nlp: spacy.Language) 
         (
             "do I qualify for IMP+? I'm in Winnipeg and my CSQ is from the AI, IT and visual effects pilot",
             "ask_csq_programs",
-            "inform",
+            "check_eligibility",
         ),
+        ("le permis est limité au Québec ou valide partout au Canada", "ask_permit_type", None),
+        (
+            "my CSQ is from the business immigration program, is that one accepted for this",
+            "ask_csq_programs",
+            None,
+        ),
+        ("how many workers picked by Quebec were granted PR in 2021", "ask_2021_figures", None),
         ("je vis à Bruxelles pis j'ai un CSQ du programme régulier", "ask_csq_programs", "inform"),
         ("can people in Ontario with a PSTQ CSQ apply?", "ask_eligibility_criteria", None),
         ("I live in Lyon", "ask_already_in_quebec", None),  # one answer: DIET's call

@@ -21,6 +21,11 @@ from actions.core.language import detect, requested_language
         ("hola, necesito información sobre el trabajo", "other"),
         ("Hallo, ich brauche Hilfe mit der Arbeit", "other"),
         ("مرحبا أريد العمل في كندا", "other"),
+        ("dzień dobry, czy mogę prosić o pomoc?", "other"),
+        ("merhaba, nasıl başvurabilirim?", "other"),
+        ("habari, asante sana", "other"),
+        ("Καλημέρα σας", "other"),
+        ("ciao, thanks for your help", "en"),
         ("ok", None),
         ("PRTQ", None),
         ("Lyon", None),
@@ -47,6 +52,8 @@ def test_detect(text: str, language: str | None) -> None:
         ("comment on dit « char » en anglais", None),
         ("is the French program the same as IMP+?", None),
         ("do you speak English? I don't understand French well", None),
+        ("quel test de français dois-je passer pour immigrer", None),
+        ("je préfère qu'on continue en anglais", "en"),
     ],
 )
 def test_requested_language(text: str, language: str | None) -> None:
