@@ -71,7 +71,6 @@ class ActionAnswerFact(Action):
             years_named(entities),
             names_family(entities),
             tracker.get_slot("last_topic"),
-            tracker.latest_message.get("text") or "",
         )
         if choice.notice == "not_understood":  # a "follow-up" with no year or family member in it
             dispatcher.utter_message(response="utter_fallback_topics")

@@ -36,6 +36,7 @@ _ALLOWED = {
 _LABEL_TO_SECTION = {label: section for section, label in ENTITY_LABELS.items()}
 # entity section -> the slot it answers directly
 _SLOT_OF_SECTION = {
+    "invitation": "invitation_letter",
     "residence": "residence",
     "csq_program": "csq_program",
     "csq_validity": "csq_valid",
@@ -165,19 +166,22 @@ def _program_hint(text: str, vocabulary: Vocabulary) -> str | None:
     return None
 
 
-def _pr_status_slot(documents: set[str | None], value: str, requested_slot: str | None) -> str | None:
+def _pr_status_slot(
+    documents: set[str | None], value: str, requested_slot: str | None, pr_named: bool
+) -> str | None:
     """Which slot a permanent-residence status word answers in a clause, if any.
 
     "still waiting" answers the invitation question when that was asked (or when the clause is about
     the invitation); otherwise a status word answers the PR question only when the clause names
     permanent residence or the question asked was about it ("accepted" alone could be anything).
     """
+    about_pr = "permanent_residence" in documents or pr_named
     about_invitation = "invitation_letter" in documents or (
-        requested_slot == "invitation_letter" and "permanent_residence" not in documents
+        requested_slot == "invitation_letter" and not about_pr
     )
     if about_invitation:
         return "invitation_letter" if value in _WAITING else None
-    if "permanent_residence" in documents or requested_slot == "pr_status":
+    if about_pr or requested_slot == "pr_status":
         return "pr_status"
     return None
 
@@ -187,13 +191,31 @@ def _names(items: list[Found], section: str) -> bool:
     return any(item.section == section for item in items)
 
 
-def _clause_values(
-    clause: Clause, items: list[Found], requested_slot: str | None, vocabulary: Vocabulary, csq_named: bool
-) -> tuple[dict[str, str], str | None]:
-    """The slots one statement clause fills, and a yes / no / unknown it says without a topic.
+@dataclass(frozen=True)
+class Mentioned:
+    """What the reply named before a clause: "..., still valid" is about the CSQ if it named one."""
 
-    `csq_named`: the reply already named a CSQ or its program, so "still valid" is about the CSQ.
-    """
+    csq: bool = False
+    pr: bool = False
+
+
+def _mentioned(found: list[Found], before: int) -> Mentioned:
+    """What the entities before a position name."""
+    earlier = [item for item in found if item.start < before]
+    return Mentioned(
+        csq=any(item.section == "csq_program" or item.value == "csq" for item in earlier),
+        pr=any(item.value == "permanent_residence" for item in earlier),
+    )
+
+
+def _clause_values(
+    clause: Clause,
+    items: list[Found],
+    requested_slot: str | None,
+    vocabulary: Vocabulary,
+    mentioned: Mentioned,
+) -> tuple[dict[str, str], str | None]:
+    """The slots one statement clause fills, and a yes / no / unknown it says without a topic."""
     values: dict[str, str] = {}
     said = {item.value for item in items if item.section == "answer"}
     # "not sure" outweighs a yes or no, and a no outweighs a yes ("I received no invitation")
@@ -204,11 +226,14 @@ def _clause_values(
         if not slot or item.value not in _ALLOWED[slot]:
             continue
         if slot == "csq_valid" and not (
-            csq_named or requested_slot == "csq_valid" or "csq" in documents or _names(items, "csq_program")
+            mentioned.csq
+            or requested_slot == "csq_valid"
+            or "csq" in documents
+            or _names(items, "csq_program")
         ):
             continue  # "valid everywhere in Canada?": not about the CSQ
         if slot == "pr_status":
-            target = _pr_status_slot(documents, item.value, requested_slot)
+            target = _pr_status_slot(documents, item.value, requested_slot, mentioned.pr)
             if target == "invitation_letter":
                 values.setdefault(target, Answer.NO.value)  # "still waiting for the invitation"
             elif target:
@@ -234,6 +259,13 @@ def _clause_values(
     return values, loose
 
 
+# "sorry, I meant Ontario", « non pardon, en fait j'habite à Toronto »: its "no" is not an answer
+_CORRECTION = re.compile(
+    r"\b(?:sorry|i meant|i mean|actually|correction|my mistake|my bad|oops|scratch that|wait|"
+    r"pardon|desole|je voulais dire|je veux dire|en fait|plutot|oups|erreur|je me suis trompe)\b"
+)
+
+
 def read_reply(
     text: str,
     intent: str | None,
@@ -244,13 +276,13 @@ def read_reply(
     """Every answer a reply gives (slot -> allowed value), and whether it asks a fact question.
 
     A bare yes / no / "I don't know" answers the question asked when it opens the reply ("yes,
-    that letter is in my inbox"), or anywhere in a reply NLU read as an answer.
+    that letter is in my inbox"), or anywhere in a reply NLU read as an answer, but not in a
+    correction ("no sorry, I meant Ontario"). A request for a person, to stop or to delete one's
+    data fills nothing, unless it also answers the question asked (then NLU most likely misread it).
     """
     entities = list(entities)
     if text.startswith("/"):  # a button: its entities are named after the slots
         return Reading(_from_payload(entities))
-    if intent in CONTROL_INTENTS:
-        return Reading()
     found = _found(entities, vocabulary)
     values: dict[str, str] = {}
     polarity = _INTENT_POLARITY.get(intent or "")
@@ -260,20 +292,20 @@ def read_reply(
             asks = True
             continue
         items = [item for item in found if clause.start <= item.start < clause.end]
-        csq_named = "csq_program" in values or any(
-            item.section == "csq_program" or item.value == "csq"
-            for item in found
-            if item.start < clause.start
-        )
-        clause_values, loose = _clause_values(clause, items, requested_slot, vocabulary, csq_named)
+        mentioned = _mentioned(found, clause.start)
+        clause_values, loose = _clause_values(clause, items, requested_slot, vocabulary, mentioned)
         for slot, value in clause_values.items():
             values[slot] = value  # a later clause corrects an earlier one
         if loose and not polarity and (number == 0 or intent in CHECK_INTENTS):
             polarity = loose
+    if (_CORRECTION.search(fold(text)) and values) or intent in CONTROL_INTENTS:
+        polarity = None
     if requested_slot in _POLARITY and requested_slot not in values and polarity:
         meaning = _POLARITY[requested_slot].get(polarity)
         if meaning:
             values[requested_slot] = meaning
+    if intent in CONTROL_INTENTS and requested_slot not in values:
+        return Reading()
     return Reading(values, asks and intent not in CHECK_INTENTS)
 
 
@@ -296,43 +328,3 @@ def said_back(
     if new and [slot for slot, _ in new] != [requested_slot]:
         lines.append(SaidBack("understood", new))
     return lines
-
-
-# Intents a situation message keeps: they already lead to the check, or matter more than it.
-_KEPT_BY_A_SITUATION = frozenset(
-    {
-        "inform",
-        "check_eligibility",
-        "request_human",
-        "request_data_deletion",
-        "stop",
-        "switch_language",
-        "unsupported_language",
-        "goodbye",
-    }
-)
-SITUATION_ANSWERS = 2  # answers of the check that make a message a description of one's situation
-
-
-_FIRST_PERSON = re.compile(
-    r"\b(?:i|i'm|im|i've|ive|me|my|mine|we|we're|our|us|je|j|j'ai|j'habite|moi|mon|ma|mes|nous|notre|nos|"
-    r"chus|suis)\b"
-)
-
-
-def situation_intent(
-    text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
-) -> str | None:
-    """The intent of a message in which a person states two or more answers of the check, else None.
-
-    `check_eligibility` when it also asks something ("..., do I qualify?"), else `inform`. Only
-    statements about oneself count ("I'm in Lyon, my CSQ..."), not a question about others.
-    """
-    if intent in _KEPT_BY_A_SITUATION or text.startswith("/"):
-        return None
-    if not _FIRST_PERSON.search(fold(text)):
-        return None
-    reading = read_reply(text, "inform", entities, None, vocabulary)
-    if len(reading.values) < SITUATION_ANSWERS:
-        return None
-    return "check_eligibility" if any(clause.asks for clause in clauses(text)) else "inform"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,7 +11,6 @@ import yaml
 
 from actions.core.eligibility import Assessment, Status
 from actions.core.settings import facts_path
-from actions.core.vocabulary import fold
 
 DEFAULT_LANGUAGE = "en"
 _MONTHS = {
@@ -78,13 +76,6 @@ def _localised(entry: dict[str, Any], field: str) -> dict[str, str]:
     return texts
 
 
-# "what about 2022?", "and in 2023", « pis en 2022 », « et pour 2024 »: a year added to the topic
-_FOLLOW_UP_START = re.compile(
-    r"^(?:and|what about|how about|same for|same thing for|what of|then|ok and|okay and|so|et|pis|puis|"
-    r"pour|et pour|et en|pis en|puis en|pis pour|même chose pour|meme chose pour|ok pis|ok et|ah pis)\b"
-)
-
-
 def _colon(language: str) -> str:
     """French typography puts a space before a colon."""
     return " :" if language == "fr" else ":"
@@ -129,7 +120,6 @@ class KnowledgeBase:
         years: tuple[int, ...] = (),
         family: bool = False,
         last_topic: str | None = None,
-        text: str = "",
     ) -> FactChoice:
         """The answer to a fact question or a follow-up, given the years and family members it names.
 
@@ -137,9 +127,7 @@ class KnowledgeBase:
         fact id). A year the fact has no figures for is answered "I don't know", never with the
         figures of another year.
         """
-        follow_up = intent == "follow_up" or bool(
-            last_topic and years and intent in self._by_intent and _FOLLOW_UP_START.match(fold(text))
-        )
+        follow_up = intent == "follow_up"
         if follow_up and not years and not family:
             return FactChoice(notice="not_understood")  # "and then?": nothing to carry the topic over to
         if follow_up and family:

@@ -19,6 +19,7 @@ ENTITY_LABELS = {
     "csq_validity": "csq_validity",
     "document": "document",
     "answer": "answer",
+    "invitation": "invitation",
     "family": "family_member",
 }
 

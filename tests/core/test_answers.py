@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from actions.core.answers import clauses, looks_like_question, read_reply, situation_intent
+from actions.core.answers import clauses, looks_like_question, read_reply
 from actions.core.vocabulary import Vocabulary, default_vocabulary
 from scripts.build_spacy import build
 
@@ -148,6 +148,34 @@ def test_a_leading_yes_answers_the_question_asked_whatever_the_intent(nlp: spacy
         ("I'd prefer not to tell you where I live", "nlu_fallback", "residence", {"residence": "unknown"}),
         ("ya prtq, still vaild", "affirm", "csq_program", {"csq_program": "prtq", "csq_valid": "yes"}),
         ("I want to talk to a person, my PR was refused", "request_human", "csq_program", {}),
+        ("no, stop the questions", "stop", "invitation_letter", {}),
+        (
+            "en ce moment je reste à Madrid, en Espagne",
+            "request_data_deletion",
+            "residence",
+            {"residence": "abroad"},
+        ),
+        ("MIFI invited me last spring", "inform", "invitation_letter", {"invitation_letter": "yes"}),
+        ("malheureusement rien reçu jusqu'ici", "inform", "invitation_letter", {"invitation_letter": "no"}),
+        (
+            "ah non pardon, en fait j'habite à Toronto",
+            "deny",
+            "csq_program",
+            {"residence": "another_province"},
+        ),
+        (
+            "yes, and my PR application hasn't been decided yet, it's in process",
+            "affirm",
+            "invitation_letter",
+            {"invitation_letter": "yes", "pr_status": "in_process"},
+        ),
+        (
+            "IRCC is still working through my PR application",
+            "ask_program_status",
+            "pr_status",
+            {"pr_status": "in_process"},
+        ),
+        ("le permis est valide partout au Canada", "inform", None, {}),
     ],
 )
 def test_answers_in_the_persons_own_words(
@@ -169,32 +197,6 @@ def test_a_verb_first_clause_later_in_a_reply_is_an_answer(nlp: spacy.Language) 
         "csq_valid": "yes",
         "invitation_letter": "yes",
     }
-
-
-@pytest.mark.parametrize(
-    ("text", "intent", "forced"),
-    [
-        (
-            "do I qualify for IMP+? I'm in Winnipeg and my CSQ is from the AI, IT and visual effects pilot",
-            "ask_csq_programs",
-            "check_eligibility",
-        ),
-        ("le permis est limité au Québec ou valide partout au Canada", "ask_permit_type", None),
-        (
-            "my CSQ is from the business immigration program, is that one accepted for this",
-            "ask_csq_programs",
-            None,
-        ),
-        ("how many workers picked by Quebec were granted PR in 2021", "ask_2021_figures", None),
-        ("je vis à Bruxelles pis j'ai un CSQ du programme régulier", "ask_csq_programs", "inform"),
-        ("can people in Ontario with a PSTQ CSQ apply?", "ask_eligibility_criteria", None),
-        ("I live in Lyon", "ask_already_in_quebec", None),  # one answer: DIET's call
-        ("I'm in Paris with a PRTQ CSQ, do I qualify?", "check_eligibility", None),  # kept
-        ("I want a human, I'm in Lyon with a PRTQ CSQ", "request_human", None),
-    ],
-)
-def test_situation_intent(nlp: spacy.Language, text: str, intent: str, forced: str | None) -> None:
-    assert situation_intent(text, intent, entities_of(nlp, text), default_vocabulary()) == forced
 
 
 def test_button_payload_values_are_taken_as_they_are() -> None:

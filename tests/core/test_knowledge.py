@@ -139,13 +139,8 @@ def test_choose_never_gives_another_years_figures(knowledge: KnowledgeBase) -> N
     assert knowledge.choose("ask_outside_sources", (2024,)).fact is None
 
 
-def test_a_fact_question_shaped_as_a_follow_up_keeps_the_topic(knowledge: KnowledgeBase) -> None:
-    text = "pis en 2023, c'était quoi le chiffre?"
-    assert knowledge.choose("ask_2021_figures", (2023,), last_topic="cap", text=text).fact.id == "cap"
-    assert (
-        knowledge.choose("ask_2021_figures", (2023,), text=text).notice == "year_not_covered"
-    )  # no topic yet
-    assert knowledge.choose("follow_up", (), last_topic="cap", text="and then?").notice == "not_understood"
+def test_a_follow_up_with_nothing_to_carry_over_is_not_understood(knowledge: KnowledgeBase) -> None:
+    assert knowledge.choose("follow_up", (), last_topic="cap").notice == "not_understood"
 
 
 def test_years_list(knowledge: KnowledgeBase) -> None:

@@ -1,10 +1,10 @@
-"""NLU component: a message that states two or more answers of the eligibility check is `inform`.
+"""NLU component: corrects DIET's intent where the words leave no doubt (actions/core/intent_rules.py).
 
 "I'm in Winnipeg and my CSQ is from the AI pilot, do I qualify?" or a long first message listing
-one's whole situation can look like a fact question to DIET, or leave it unsure. When its
-statement clauses (not its questions) fill at least two answers of the check, the person is
-describing their situation: the intent becomes `inform`, which starts the check with those answers
-(or updates a finished one). The reading is the action server's own (actions/core/answers.py).
+one's whole situation can look like a fact question to DIET, or leave it unsure: it becomes
+`check_eligibility` / `inform`, which start the check with those answers. "pis en 2023?" after a
+cap answer can look like the 2021 figures (digits): it becomes `follow_up`. The reading is the
+action server's own (actions/core/answers.py).
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.core.answers import situation_intent
+from actions.core.intent_rules import corrected_intent
 from actions.core.vocabulary import default_vocabulary
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class SituationDetector(GraphComponent):
-    """Turns a message that gives two or more answers of the check into `inform`."""
+class IntentRules(GraphComponent):
+    """Replaces DIET's intent by the one the rules of actions/core/intent_rules.py give, if any."""
 
     @classmethod
     def create(
@@ -41,7 +41,7 @@ class SituationDetector(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> SituationDetector:
+    ) -> IntentRules:
         """Create the component (it has no trained state)."""
         return cls()
 
@@ -50,11 +50,11 @@ class SituationDetector(GraphComponent):
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Replace the intent of each message that describes the person's situation."""
+        """Replace the intent of each message a rule recognises."""
         for message in messages:
             text = message.get(TEXT) or ""
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            forced = situation_intent(text, current, message.get(ENTITIES) or [], default_vocabulary())
+            forced = corrected_intent(text, current, message.get(ENTITIES) or [], default_vocabulary())
             if forced and forced != current:
                 intent = {INTENT_NAME_KEY: forced, PREDICTED_CONFIDENCE_KEY: 1.0}
                 ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != forced]

@@ -1,0 +1,68 @@
+"""Rules that correct NLU's intent where the words leave no doubt (used by rasa_plugins/intent_rules.py).
+
+- A person who states two or more answers of the eligibility check about themselves is describing
+  their situation: `check_eligibility` when the message also asks something, else `inform`, both of
+  which start the check with those answers.
+- A short message that opens like a follow-up ("and in 2023?", « pis en 2022? », "what about my
+  wife?") and names a year or a family member is a `follow_up`, which keeps the previous topic,
+  when NLU took it for the fallback or for a figures question (digits pull that way).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from actions.core.answers import CONTROL_INTENTS, clauses, read_reply
+from actions.core.vocabulary import Vocabulary, fold
+
+SITUATION_ANSWERS = 2  # answers of the check that make a message a description of one's situation
+FOLLOW_UP_MAX_WORDS = 10
+# Intents a situation message keeps: they already lead to the check, or matter more than it.
+_KEPT_BY_A_SITUATION = CONTROL_INTENTS | {"inform", "check_eligibility"}
+# Intents a follow-up-shaped message with a year replaces: the ones digits and vagueness lead to.
+_REPLACED_BY_A_FOLLOW_UP = frozenset({"nlu_fallback", "ask_cap", "ask_2021_figures"})
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|me|my|mine|we|we're|our|us|je|j|j'ai|j'habite|moi|mon|ma|mes|nous|notre|nos|"
+    r"chus|suis)\b"
+)
+_FOLLOW_UP_START = re.compile(
+    r"^(?:and|what about|how about|same for|same thing for|what of|then|ok and|okay and|so|et|pis|puis|"
+    r"pour|et pour|et en|pis en|puis en|pis pour|meme chose pour|ok pis|ok et|ah pis)\b"
+)
+
+
+def situation_intent(
+    text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
+) -> str | None:
+    """The intent of a message in which a person states two or more answers of the check, else None."""
+    if intent in _KEPT_BY_A_SITUATION or text.startswith("/"):
+        return None
+    if not _FIRST_PERSON.search(fold(text)):
+        return None  # "can people in Ontario with a PSTQ CSQ apply?" asks about others
+    reading = read_reply(text, "inform", entities, None, vocabulary)
+    if len(reading.values) < SITUATION_ANSWERS:
+        return None
+    return "check_eligibility" if any(clause.asks for clause in clauses(text)) else "inform"
+
+
+def follow_up_intent(text: str, intent: str | None, entities: Iterable[Mapping[str, Any]]) -> str | None:
+    """`follow_up` for a short follow-up-shaped message naming a year or family member, else None."""
+    folded = fold(text)
+    if not _FOLLOW_UP_START.match(folded) or len(folded.split()) > FOLLOW_UP_MAX_WORDS:
+        return None
+    labels = {entity.get("entity") for entity in entities}
+    if "family_member" in labels and intent in _REPLACED_BY_A_FOLLOW_UP:
+        return "follow_up"
+    if "year" in labels and intent in _REPLACED_BY_A_FOLLOW_UP:
+        return "follow_up"
+    return None
+
+
+def corrected_intent(
+    text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
+) -> str | None:
+    """The intent the rules above give a message, or None to keep NLU's."""
+    entities = list(entities)
+    return follow_up_intent(text, intent, entities) or situation_intent(text, intent, entities, vocabulary)

@@ -1,0 +1,56 @@
+"""Intent rules: a situation stated about oneself starts the check; a short follow-up keeps the topic."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.core.intent_rules import corrected_intent, follow_up_intent, situation_intent
+from actions.core.vocabulary import default_vocabulary
+from tests.actions.helpers import ruler_entities
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "forced"),
+    [
+        (
+            "do I qualify for IMP+? I'm in Winnipeg and my CSQ is from the AI, IT and visual effects pilot",
+            "ask_csq_programs",
+            "check_eligibility",
+        ),
+        ("le permis est limité au Québec ou valide partout au Canada", "ask_permit_type", None),
+        (
+            "my CSQ is from the business immigration program, is that one accepted for this",
+            "ask_csq_programs",
+            None,
+        ),
+        ("how many workers picked by Quebec were granted PR in 2021", "ask_2021_figures", None),
+        ("je vis à Bruxelles pis j'ai un CSQ du programme régulier", "ask_csq_programs", "inform"),
+        ("can people in Ontario with a PSTQ CSQ apply?", "ask_eligibility_criteria", None),
+        ("I live in Lyon", "ask_already_in_quebec", None),  # one answer: DIET's call
+        ("I'm in Paris with a PRTQ CSQ, do I qualify?", "check_eligibility", None),  # kept
+        ("I want a human, I'm in Lyon with a PRTQ CSQ", "request_human", None),
+    ],
+)
+def test_situation_intent(text: str, intent: str, forced: str | None) -> None:
+    assert situation_intent(text, intent, ruler_entities(text), default_vocabulary()) == forced
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "forced"),
+    [
+        ("pis en 2023, c'était quoi le chiffre?", "ask_2021_figures", "follow_up"),
+        ("and for 2024?", "nlu_fallback", "follow_up"),
+        ("what about my husband?", "nlu_fallback", "follow_up"),
+        ("and in 2025, is IMP+ still open?", "ask_program_status", None),  # a question of its own
+        ("how many got PR in 2022?", "ask_2021_figures", None),  # not shaped as a follow-up
+        ("and what was the cap in 2022 according to quebec.ca and IRCC and the article?", "ask_cap", None),
+        ("and then?", "nlu_fallback", None),  # nothing to carry over
+    ],
+)
+def test_follow_up_intent(text: str, intent: str, forced: str | None) -> None:
+    assert follow_up_intent(text, intent, ruler_entities(text)) == forced
+
+
+def test_corrected_intent_keeps_nlu_when_no_rule_applies() -> None:
+    text = "how long is the permit valid?"
+    assert corrected_intent(text, "ask_permit_duration", ruler_entities(text), default_vocabulary()) is None
