@@ -105,34 +105,47 @@ def test_story_files_have_enough_stories(path: Path) -> None:
     assert len(set(names)) == len(names), "two stories have the same name"
 
 
-@pytest.mark.parametrize(
-    ("annotated", "expected"),
-    [
-        # "Lyon" left unannotated
-        (
-            "I live in Lyon and my [CSQ](document) is [still valid](csq_validity)",
-            "not annotated: ['[Lyon](location)']",
-        ),
-        # a wrong label
-        ("[yep](answer), my [invitation letter](program) [came](answer)", "[invitation letter](program)"),
-        # a word the ruler does not find
-        ("my [cousin](family_member) lives in [Paris](location)", "[cousin](family_member)"),
-        # part of a longer phrase only
-        ("it's [still](csq_validity) valid", "[still valid](csq_validity)"),
-        # a value that is not the text (the extractor gives the text)
-        ('I live in [Lyon]{"entity": "location", "value": "abroad"}', "the value 'abroad'"),
-    ],
-)
-def test_the_check_catches_wrong_annotations(ruler: spacy.Language, annotated: str, expected: str) -> None:
-    problems = annotation_problems(ruler, annotated)
-    assert problems, annotated
-    assert expected in " ".join(problems)
+SAMPLE = "yep, my invitation letter came in march, I live in Lyon and my CSQ is still valid. pis mon chum?"
 
 
-def test_the_check_accepts_a_complete_annotation(ruler: spacy.Language) -> None:
-    assert not annotation_problems(
-        ruler,
-        "[yep](answer), my [invitation letter](document) [came](answer) in march, "
-        "pis mon [chum](family_member)?",
-    )
+def annotate(
+    ruler: spacy.Language, text: str, skip: int | None = None, label: dict[int, str] | None = None
+) -> str:
+    """`text` annotated with the ruler's entities, one left out (skip) or relabelled (label) on demand."""
+    out, position = [], 0
+    for number, ent in enumerate(ruler(text).ents):
+        if number == skip:
+            continue
+        out.append(f"{text[position : ent.start_char]}[{ent.text}]({(label or {}).get(number, ent.label_)})")
+        position = ent.end_char
+    return "".join(out) + text[position:]
+
+
+def test_the_check_accepts_the_ruler_annotation(ruler: spacy.Language) -> None:
+    assert len(ruler(SAMPLE).ents) >= 3
+    assert not annotation_problems(ruler, annotate(ruler, SAMPLE))
     assert not annotation_problems(ruler, "what about [2022](year) then?")
+
+
+def test_the_check_catches_a_missing_annotation(ruler: spacy.Language) -> None:
+    for number, ent in enumerate(ruler(SAMPLE).ents):
+        problems = annotation_problems(ruler, annotate(ruler, SAMPLE, skip=number))
+        assert problems, f"[{ent.text}]({ent.label_}) left out went unnoticed"
+        assert f"not annotated: ['[{ent.text}]({ent.label_})']" in problems[0]
+    # a message with no annotation at all, though the ruler finds entities in it
+    assert annotation_problems(ruler, SAMPLE)
+
+
+def test_the_check_catches_wrong_annotations(ruler: spacy.Language) -> None:
+    first = ruler(SAMPLE).ents[0]
+    other = "year" if first.label_ != "year" else "location"
+    assert annotation_problems(ruler, annotate(ruler, SAMPLE, label={0: other}))  # a wrong label
+    plain = replace_entities(annotate(ruler, SAMPLE))
+    assert "march" in plain
+    extra = annotate(ruler, SAMPLE).replace("march", "[march](year)")
+    assert "[march](year)" in " ".join(annotation_problems(ruler, extra))  # a word the ruler does not find
+    wrong_value = annotate(ruler, SAMPLE).replace(
+        f"[{first.text}]({first.label_})", f'[{first.text}]{{"entity": "{first.label_}", "value": "x"}}', 1
+    )
+    # a value other than the text (SpacyEntityExtractor's value is the text)
+    assert "the value 'x'" in " ".join(annotation_problems(ruler, wrong_value))
