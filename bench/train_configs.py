@@ -78,6 +78,11 @@ VARIANTS: dict[str, Callable[[dict], None]] = {
     "diet-40ep-1x128-chars-5000": _both(
         _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128), _chars(max_features=5000)
     ),
+    "diet-30ep-0-layers": _diet(epochs=30, number_of_transformer_layers=0),
+    "diet-40ep-0-layers-batch-256": _diet(epochs=40, number_of_transformer_layers=0, batch_size=[256, 256]),
+    "diet-40ep-1x128-batch-256": _diet(
+        epochs=40, number_of_transformer_layers=1, transformer_size=128, batch_size=[256, 256]
+    ),
     "diet-40ep-1x128-ted-20ep": _both(
         _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128), _ted(epochs=20)
     ),

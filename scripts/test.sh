@@ -30,21 +30,7 @@ export IMP_MODEL="$model"  # every test below uses this model, no second trainin
 log "5/7 pytest: unit, actions, SQLite + PostgreSQL, end to end, conversation evaluation"
 "$PY" -m pytest -q "$@"
 
-mkdir -p results
-log "6/7 Test stories end to end (text through NLU, every intent, entity and action as written)"
-for stories in tests/test_stories.yml tests/test_stories_fr.yml; do
-  name="$(basename "$stories" .yml)"
-  "$PY" -m scripts.test_stories "$model" "$stories" "results/$name" >"results/$name.log" 2>&1 \
-    || { tail -60 "results/$name.log"; exit 1; }
-  echo "$stories: $(grep -E "Correct:" "results/$name.log" | head -1 | sed 's/.*Correct://')"
-done
-
-log "7/7 Held-out NLU sets (tests/nlu, never trained on): macro F1 >= 0.95 and wrong facts <= 1 % per language"
-for language in ${IMP_TEST_LANGUAGES:-en fr}; do
-  "$RASA" test nlu --model "$model" --nlu "tests/nlu/test_nlu_$language.yml" \
-    --out "results/nlu-$language" >"results/nlu-$language.log" 2>&1 \
-    || { tail -40 "results/nlu-$language.log"; exit 1; }
-  echo "language: $language"
-  "$PY" -m scripts.check_nlu "results/nlu-$language"
-done
+log "6/7 Held-out NLU sets (tests/nlu, never trained on: macro F1 >= 0.95, wrong facts <= 1 % per language)"
+log "7/7 Test stories end to end (text through NLU: every intent, entity and action as written)"
+"$PY" -m scripts.evaluate_model "$model" --out results
 log "All checks passed."

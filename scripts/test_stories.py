@@ -28,9 +28,8 @@ def without_language(parsed: dict[str, Any]) -> dict[str, Any]:
     return {**parsed, "entities": entities}
 
 
-async def run(model: str, stories: str, out: str) -> None:
-    """Load the model and test the stories; raises on the first prediction error."""
-    agent = Agent.load(model_path=model)
+async def test_stories_with(agent: Agent, stories: str, out: str) -> dict[str, Any]:
+    """Test the stories with a loaded model; raises on the first prediction error."""
     processor = agent.processor
     assert processor is not None, "the model did not load"
     parse = processor.parse_message
@@ -39,7 +38,15 @@ async def run(model: str, stories: str, out: str) -> None:
         return without_language(await parse(*args, **kwargs))
 
     processor.parse_message = parse_message  # type: ignore[method-assign]
-    await core_test(stories, agent, out_directory=out, fail_on_prediction_errors=True, e2e=True)
+    try:
+        return await core_test(stories, agent, out_directory=out, fail_on_prediction_errors=True, e2e=True)
+    finally:
+        processor.parse_message = parse  # type: ignore[method-assign]
+
+
+async def run(model: str, stories: str, out: str) -> None:
+    """Load the model and test the stories; raises on the first prediction error."""
+    await test_stories_with(Agent.load(model_path=model), stories, out)
 
 
 def main() -> None:

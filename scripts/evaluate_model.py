@@ -1,0 +1,65 @@
+"""Evaluates a trained model in one process (one model load): test stories end to end, held-out NLU.
+
+1. tests/test_stories.yml and tests/test_stories_fr.yml through scripts/test_stories.py (`rasa test
+   core --e2e --fail-on-prediction-errors`, the language detector's whole-message entity aside);
+2. tests/nlu/test_nlu_{en,fr}.yml through Rasa's NLU evaluation (`rasa test nlu`), each gated by
+   scripts/check_nlu.py: macro F1 >= 0.95 and wrong-fact rate <= 1 %.
+Writes results/<name>/ as the rasa CLI does. Exits non-zero on the first failure.
+Usage: python -m scripts.evaluate_model MODEL [--out results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from rasa.core.agent import Agent
+from rasa.nlu.test import run_evaluation
+
+from actions.core.settings import PROJECT_ROOT
+from scripts.test_stories import test_stories_with
+
+STORIES = ("tests/test_stories.yml", "tests/test_stories_fr.yml")
+LANGUAGES = ("en", "fr")
+
+
+async def evaluate(model: str, out: Path) -> None:
+    """Held-out NLU first (Rasa's parse as it is), then the stories."""
+    agent = Agent.load(model_path=model)
+    assert agent.processor is not None, "the model did not load"
+    for language in LANGUAGES:
+        folder = out / f"nlu-{language}"
+        await run_evaluation(
+            str(PROJECT_ROOT / "tests" / "nlu" / f"test_nlu_{language}.yml"),
+            agent.processor,
+            output_directory=str(folder),
+            errors=True,
+            disable_plotting=True,
+        )
+        print(f"language: {language}", flush=True)
+        checked = subprocess.run([sys.executable, "-m", "scripts.check_nlu", str(folder)], check=False)  # noqa: S603
+        if checked.returncode:
+            raise SystemExit(checked.returncode)
+    for stories in STORIES:
+        result = await test_stories_with(agent, str(PROJECT_ROOT / stories), str(out / Path(stories).stem))
+        correct = re.sub(r"\s+", " ", str(result.get("report", {}).get("accuracy", "")))
+        print(f"{stories}: end to end, every intent, entity and action as written ({correct})", flush=True)
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("model")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "results")
+    args = parser.parse_args()
+    asyncio.run(evaluate(args.model, args.out))
+
+
+if __name__ == "__main__":
+    main()
