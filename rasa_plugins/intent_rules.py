@@ -15,6 +15,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     ENTITIES,
     INTENT,
@@ -26,13 +27,26 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.core.intent_rules import corrected_intent
+from actions.core.intent_rules import corrected_intent, unsure_of_a_fact
 from actions.core.vocabulary import default_vocabulary
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class IntentRules(GraphComponent):
-    """Replaces DIET's intent by the one the rules of actions/core/intent_rules.py give, if any."""
+    """Replaces DIET's intent by the one the rules of actions/core/intent_rules.py give, if any.
+
+    `fact_threshold`: the confidence a fact question (or a follow-up) needs to be answered with a
+    fact; below it the message becomes `nlu_fallback`, the way Rasa's FallbackClassifier marks it
+    (so `rasa test nlu` still scores DIET's own prediction).
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The component's settings."""
+        return {"fact_threshold": 0.0}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.fact_threshold = float(config["fact_threshold"])
 
     @classmethod
     def create(
@@ -43,7 +57,7 @@ class IntentRules(GraphComponent):
         execution_context: ExecutionContext,
     ) -> IntentRules:
         """Create the component (it has no trained state)."""
-        return cls()
+        return cls({**cls.get_default_config(), **config})
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Nothing to learn."""
@@ -56,8 +70,17 @@ class IntentRules(GraphComponent):
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             forced = corrected_intent(text, current, message.get(ENTITIES) or [], default_vocabulary())
             if forced and forced != current:
-                intent = {INTENT_NAME_KEY: forced, PREDICTED_CONFIDENCE_KEY: 1.0}
-                ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != forced]
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+                self._set(message, forced, 1.0)
+            elif not forced:
+                confidence = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                if unsure_of_a_fact(current, confidence, self.fact_threshold):
+                    self._set(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, confidence)
         return messages
+
+    @staticmethod
+    def _set(message: Message, name: str, confidence: float) -> None:
+        """Put an intent first, keeping the ranking below it (as Rasa's FallbackClassifier does)."""
+        intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != name]
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)

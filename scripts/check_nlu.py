@@ -1,8 +1,11 @@
-"""Prints and gates the held-out NLU figures of a `rasa test nlu` run: macro F1 and wrong-fact rate.
+"""Prints and gates the held-out NLU figures of an evaluation: macro F1 and wrong-fact rate.
 
-A wrong fact is the worst mistake the assistant can make: a held-out message whose predicted
-intent would be answered with a fact (a fact question or a follow-up) of another intent than the
-one the message means. The fallback and "I don't know" are not wrong facts.
+Macro F1 comes from Rasa's NLU evaluation (intent_report.json, `rasa test nlu`), which scores the
+classifier's own prediction (it undoes the fallback). The wrong-fact rate comes from what the
+assistant really does with each message (predictions.json, written by scripts/evaluate_model.py):
+a wrong fact is a held-out message answered with a fact (a fact question or a follow-up) of another
+intent than the one it means, the worst mistake the assistant can make. Saying it did not
+understand, or "I don't know", is not a wrong fact.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from actions.core.intent_rules import answered_with_a_fact
 from actions.core.settings import PROJECT_ROOT
 
 WEAKEST_SHOWN = 10
@@ -23,9 +27,7 @@ WEAKEST_SHOWN = 10
 def fact_answering_intents(domain_path: Path = PROJECT_ROOT / "domain.yml") -> set[str]:
     """Intents answered with a fact: the fact questions (bar "I don't know") and follow-ups."""
     intents = yaml.safe_load(domain_path.read_text(encoding="utf-8"))["intents"]
-    return {intent for intent in intents if intent.startswith("ask_") and intent != "ask_outside_sources"} | {
-        "follow_up"
-    }
+    return {intent for intent in intents if answered_with_a_fact(intent)}
 
 
 def held_out_intents(report: dict) -> dict[str, dict]:
@@ -37,37 +39,35 @@ def held_out_intents(report: dict) -> dict[str, dict]:
     }
 
 
-def wrong_facts(errors: Iterable[dict], fact_intents: set[str]) -> list[dict]:
-    """The misclassified messages that would be answered with another intent's fact."""
+def wrong_facts(predictions: Iterable[dict], fact_intents: set[str]) -> list[dict]:
+    """The messages answered with another intent's fact ({"text", "intent", "predicted"} each)."""
     return [
-        error
-        for error in errors
-        if (error.get("intent_prediction") or {}).get("name") in fact_intents
-        and error["intent_prediction"]["name"] != error.get("intent")
+        row
+        for row in predictions
+        if row.get("predicted") in fact_intents and row["predicted"] != row.get("intent")
     ]
 
 
 def main() -> None:
-    """Read intent_report.json and intent_errors.json; print the figures; exit 1 below the gates."""
+    """Read intent_report.json and predictions.json; print the figures; exit 1 past the gates."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("results", type=Path, help="the --out folder of rasa test nlu")
     parser.add_argument("--min-macro-f1", type=float, default=0.95)
     parser.add_argument("--max-wrong-fact-rate", type=float, default=0.01)
     args = parser.parse_args()
     report = json.loads((args.results / "intent_report.json").read_text(encoding="utf-8"))
-    errors_path = args.results / "intent_errors.json"
-    errors = json.loads(errors_path.read_text(encoding="utf-8")) if errors_path.exists() else []
+    predictions = json.loads((args.results / "predictions.json").read_text(encoding="utf-8"))
     intents = held_out_intents(report)
     support = sum(v["support"] for v in intents.values())
     macro = sum(v["f1-score"] for v in intents.values()) / len(intents)
     weighted = report["weighted avg"]["f1-score"]
-    wrong = wrong_facts(errors, fact_answering_intents())
+    wrong = wrong_facts(predictions, fact_answering_intents())
     rate = len(wrong) / support if support else 0.0
     print(f"held-out messages: {support}, intents: {len(intents)}")
     print(f"intent F1: macro {macro:.3f} (over the held-out intents), weighted {weighted:.3f}")
     print(f"wrong-fact rate: {rate:.2%} ({len(wrong)} messages answered with another intent's fact)")
-    for error in wrong:
-        print(f"  wrong fact: {error['text']!r} ({error['intent']} -> {error['intent_prediction']['name']})")
+    for row in wrong:
+        print(f"  wrong fact: {row['text']!r} ({row['intent']} -> {row['predicted']})")
     for name, scores in sorted(intents.items(), key=lambda item: item[1]["f1-score"])[:WEAKEST_SHOWN]:
         print(f"  weakest: {name:28} F1 {scores['f1-score']:.3f} (support {scores['support']})")
     failures = []

@@ -66,3 +66,19 @@ def corrected_intent(
     """The intent the rules above give a message, or None to keep NLU's."""
     entities = list(entities)
     return follow_up_intent(text, intent, entities) or situation_intent(text, intent, entities, vocabulary)
+
+
+def answered_with_a_fact(intent: str | None) -> bool:
+    """True for the intents answered with a fact: the fact questions (bar "I don't know") and follow-ups."""
+    return intent == "follow_up" or (
+        bool(intent) and str(intent).startswith("ask_") and intent != "ask_outside_sources"
+    )
+
+
+def unsure_of_a_fact(intent: str | None, confidence: float, threshold: float) -> bool:
+    """True when NLU would answer a fact (or a follow-up) with less confidence than a fact needs.
+
+    A wrong fact is worse than "I didn't understand": below `threshold` the assistant says it is
+    not sure and offers the topics, as for any message it does not understand.
+    """
+    return answered_with_a_fact(intent) and confidence < threshold

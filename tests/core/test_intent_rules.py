@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from actions.core.intent_rules import corrected_intent, follow_up_intent, situation_intent
+from actions.core.intent_rules import (
+    answered_with_a_fact,
+    corrected_intent,
+    follow_up_intent,
+    situation_intent,
+    unsure_of_a_fact,
+)
 from actions.core.vocabulary import default_vocabulary
 from tests.actions.helpers import ruler_entities
 
@@ -54,3 +60,19 @@ def test_follow_up_intent(text: str, intent: str, forced: str | None) -> None:
 def test_corrected_intent_keeps_nlu_when_no_rule_applies() -> None:
     text = "how long is the permit valid?"
     assert corrected_intent(text, "ask_permit_duration", ruler_entities(text), default_vocabulary()) is None
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "unsure"),
+    [
+        ("ask_cap", 0.55, True),
+        ("follow_up", 0.69, True),
+        ("ask_cap", 0.7, False),
+        ("ask_outside_sources", 0.3, False),  # "I don't know" is never a wrong fact
+        ("greet", 0.3, False),  # the FallbackClassifier's threshold handles the rest
+        (None, 0.0, False),
+    ],
+)
+def test_unsure_of_a_fact(intent: str | None, confidence: float, unsure: bool) -> None:
+    assert unsure_of_a_fact(intent, confidence, 0.7) is unsure
+    assert answered_with_a_fact("ask_what_is_csq") and not answered_with_a_fact("inform")
