@@ -27,8 +27,10 @@ log "4/7 Train the model (skipped when data and config are unchanged)"
 model="$(bash scripts/train.sh)"
 export IMP_MODEL="$model"  # every test below uses this model, no second training
 
-log "5/7 pytest: unit, actions, SQLite + PostgreSQL, end to end, conversation evaluation"
-"$PY" -m pytest -q "$@"
+log "5/7 pytest in random order (seed ${IMP_TEST_SEED:-1}): unit, actions, SQLite + PostgreSQL, end to end, conversation evaluation"
+"$PY" -m pytest -q -p randomly --randomly-seed="${IMP_TEST_SEED:-1}" "$@"
+log "5/7 again: the tests not marked e2e in another random order (seed ${IMP_TEST_SEED2:-2}): none needs another to run first"
+"$PY" -m pytest -q -p randomly --randomly-seed="${IMP_TEST_SEED2:-2}" -m "not e2e" "$@"
 
 log "6/7 Held-out NLU sets (tests/nlu, never trained on: macro F1 >= 0.95, wrong facts <= 1 % per language)"
 log "7/7 Test stories end to end (text through NLU: every intent, entity and action as written)"

@@ -86,6 +86,7 @@ def test_problems_are_found() -> None:
     assert problems({"expect": ["I don't know"]}, "I DON’T   know") == []
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("conversation", CONVERSATIONS)
 def test_conversation(shared_assistant: SharedAssistant, conversation: dict[str, Any]) -> None:
     assistant = shared_assistant.assistant
