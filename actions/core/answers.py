@@ -23,7 +23,7 @@ ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "dont_know"})
 CHECK_INTENTS = ANSWER_INTENTS | {"check_eligibility"}
 # Requests that matter more than any answer in the same message: the form lets their rules act.
 CONTROL_INTENTS = frozenset(
-    {"request_human", "request_data_deletion", "stop", "switch_language", "unsupported_language", "goodbye"}
+    {"request_human", "request_data_deletion", "stop", "switch_language", "unsupported_language"}
 )
 
 _ALLOWED = {
@@ -246,6 +246,8 @@ def _clause_values(
             values["csq_program"] = hinted
     if polarity == "unknown":  # "not sure it's still valid", "no idea where my PR is at"
         values = dict.fromkeys(values, "unknown")
+    elif polarity == "no" and values.get("pr_status") == PrStatus.IN_PROCESS.value:
+        values["pr_status"] = PrStatus.NOT_APPLIED.value  # "nothing filed", "no application submitted"
     if "invitation_letter" in documents and polarity:
         values.setdefault("invitation_letter", _POLARITY["invitation_letter"][polarity])
     if "csq" in documents and polarity in {"no", "unknown"} and not values:
@@ -285,7 +287,7 @@ def read_reply(
         return Reading(_from_payload(entities))
     found = _found(entities, vocabulary)
     values: dict[str, str] = {}
-    polarity = _INTENT_POLARITY.get(intent or "")
+    said: str | None = None  # a yes / no / don't know said in words: it outweighs NLU's guess
     asks = False
     for number, clause in enumerate(clauses(text)):
         if clause.asks:
@@ -296,8 +298,9 @@ def read_reply(
         clause_values, loose = _clause_values(clause, items, requested_slot, vocabulary, mentioned)
         for slot, value in clause_values.items():
             values[slot] = value  # a later clause corrects an earlier one
-        if loose and not polarity and (number == 0 or intent in CHECK_INTENTS):
-            polarity = loose
+        if loose and not said and (number == 0 or intent in CHECK_INTENTS):
+            said = loose
+    polarity = said or _INTENT_POLARITY.get(intent or "")
     if (_CORRECTION.search(fold(text)) and values) or intent in CONTROL_INTENTS:
         polarity = None
     if requested_slot in _POLARITY and requested_slot not in values and polarity:

@@ -3,6 +3,8 @@
 - A person who states two or more answers of the eligibility check about themselves is describing
   their situation: `check_eligibility` when the message also asks something, else `inform`, both of
   which start the check with those answers.
+- A reply that asks nothing follows the project's convention: `inform` when it names its topic,
+  `affirm` / `deny` / `dont_know` when it is a bare yes / no / don't know (answer_intent).
 - A short message that opens like a follow-up ("and in 2023?", « pis en 2022? », "what about my
   wife?") and names a year or a family member is a `follow_up`, which keeps the previous topic,
   when NLU took it for the fallback or for a figures question (digits pull that way).
@@ -18,15 +20,32 @@ from actions.core.answers import CONTROL_INTENTS, clauses, read_reply
 from actions.core.vocabulary import Vocabulary, fold
 
 SITUATION_ANSWERS = 2  # answers of the check that make a message a description of one's situation
+SHORT_REPLY_WORDS = 8  # a reply this short that names a topic is an answer, whoever it is about
 FOLLOW_UP_MAX_WORDS = 10
 # Intents a situation message keeps: they already lead to the check, or matter more than it.
 _KEPT_BY_A_SITUATION = CONTROL_INTENTS | {"inform", "check_eligibility"}
 # Intents a follow-up-shaped message with a year replaces: the ones digits and vagueness lead to.
 _REPLACED_BY_A_FOLLOW_UP = frozenset({"nlu_fallback", "ask_cap", "ask_2021_figures"})
+# Intents a bare "yep, received it" replaces: the ones NLU gives a reply it cannot place.
+_REPLACED_BY_A_BARE_ANSWER = frozenset(
+    {
+        "inform",
+        "nlu_fallback",
+        "goodbye",
+        "thank",
+        "greet",
+        "out_of_scope",
+        "follow_up",
+        "affirm",
+        "deny",
+        "dont_know",
+    }
+)
 _FIRST_PERSON = re.compile(
     r"\b(?:i|i'm|im|i've|ive|me|my|mine|we|we're|our|us|je|j|j'ai|j'habite|moi|mon|ma|mes|nous|notre|nos|"
     r"chus|suis)\b"
 )
+_ELIGIBILITY = re.compile(r"\b(?:eligib\w*|qualif\w*|admissib\w*|check|verif\w*)\b")
 _FOLLOW_UP_START = re.compile(
     r"^(?:and|what about|how about|same for|same thing for|what of|then|ok and|okay and|so|et|pis|puis|"
     r"pour|et pour|et en|pis en|puis en|pis pour|meme chose pour|ok pis|ok et|ah pis)\b"
@@ -44,7 +63,8 @@ def situation_intent(
     reading = read_reply(text, "inform", entities, None, vocabulary)
     if len(reading.values) < SITUATION_ANSWERS:
         return None
-    return "check_eligibility" if any(clause.asks for clause in clauses(text)) else "inform"
+    asks = any(clause.asks for clause in clauses(text)) or _ELIGIBILITY.search(fold(text))
+    return "check_eligibility" if asks else "inform"
 
 
 def follow_up_intent(text: str, intent: str | None, entities: Iterable[Mapping[str, Any]]) -> str | None:
@@ -60,12 +80,48 @@ def follow_up_intent(text: str, intent: str | None, entities: Iterable[Mapping[s
     return None
 
 
+def answer_intent(
+    text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
+) -> str | None:
+    """The project's convention for a reply that asks nothing: `inform` when it names its topic
+    ("the letter came in March", "Tunis, en Tunisie"), `affirm` / `deny` / `dont_know` when it is a
+    bare yes / no / don't know said in words ("yep, received it"), else None (NLU's call).
+
+    Only statements: a question, a request for a person / to stop / to delete, a situation with
+    two answers (situation_intent) keep their intents; a long statement naming no one ("the permit
+    is limited to Quebec or valid everywhere") is not taken for an answer about oneself.
+    """
+    if intent in CONTROL_INTENTS or intent == "check_eligibility" or text.startswith("/"):
+        return None
+    if any(clause.asks for clause in clauses(text)):
+        return None
+    folded = fold(text)
+    short = len(folded.split()) <= SHORT_REPLY_WORDS
+    reading = read_reply(text, "inform", entities, None, vocabulary)
+    if reading.values:
+        return "inform" if short or _FIRST_PERSON.search(folded) else None
+    if not short or intent not in _REPLACED_BY_A_BARE_ANSWER:
+        return None
+    said = {entity.get("value") for entity in entities if entity.get("entity") == "answer"}
+    polarity = next((p for p in ("unknown", "no", "yes") if vocabulary_value(vocabulary, said, p)), None)
+    return {"yes": "affirm", "no": "deny", "unknown": "dont_know"}.get(polarity or "")
+
+
+def vocabulary_value(vocabulary: Vocabulary, phrases: set[Any], value: str) -> bool:
+    """True when one of the phrases means `value` in the vocabulary's answer section."""
+    return any(vocabulary.normalise("answer", str(phrase)) == value for phrase in phrases)
+
+
 def corrected_intent(
     text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
 ) -> str | None:
     """The intent the rules above give a message, or None to keep NLU's."""
     entities = list(entities)
-    return follow_up_intent(text, intent, entities) or situation_intent(text, intent, entities, vocabulary)
+    return (
+        follow_up_intent(text, intent, entities)
+        or situation_intent(text, intent, entities, vocabulary)
+        or answer_intent(text, intent, entities, vocabulary)
+    )
 
 
 def answered_with_a_fact(intent: str | None) -> bool:

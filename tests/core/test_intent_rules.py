@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions.core.intent_rules import (
+    answer_intent,
     answered_with_a_fact,
     corrected_intent,
     follow_up_intent,
@@ -76,3 +77,33 @@ def test_corrected_intent_keeps_nlu_when_no_rule_applies() -> None:
 def test_unsure_of_a_fact(intent: str | None, confidence: float, unsure: bool) -> None:
     assert unsure_of_a_fact(intent, confidence, 0.7) is unsure
     assert answered_with_a_fact("ask_what_is_csq") and not answered_with_a_fact("inform")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "convention"),
+    [
+        ("i'm in regina, saskatchewan", "nlu_fallback", "inform"),
+        ("Tunis, en Tunisie", "check_eligibility", None),  # check_eligibility is kept
+        ("je reste à Bruxelles", "ask_fees", "inform"),
+        ("c'est le PRTQ, obtenu en 2023", "ask_2021_figures", "inform"),
+        ("yes, through the PRTQ", "affirm", "inform"),
+        ("yes, the letter came", "inform", "affirm"),
+        ("yup, that part is done", "goodbye", "affirm"),
+        ("nope, nothing yet", "inform", "deny"),
+        ("no idea honestly", "nlu_fallback", "dont_know"),
+        ("is the permit limited to Quebec?", "ask_permit_type", None),  # a question
+        ("the permit is limited to Quebec or valid everywhere in Canada then", "ask_permit_type", None),
+        ("I want to talk to someone about my PRTQ file", "request_human", None),
+        ("thanks a lot", "thank", None),  # no answer in it
+    ],
+)
+def test_answer_intent(text: str, intent: str, convention: str | None) -> None:
+    assert answer_intent(text, intent, ruler_entities(text), default_vocabulary()) == convention
+
+
+def test_a_situation_with_eligibility_words_is_a_check() -> None:
+    text = "check if I'm eligible: I'm in Dakar, CSQ from the PRTQ still valid, invitation received"
+    assert situation_intent(text, "inform", ruler_entities(text), default_vocabulary()) is None  # kept
+    assert situation_intent(text, "ask_csq_programs", ruler_entities(text), default_vocabulary()) == (
+        "check_eligibility"
+    )
