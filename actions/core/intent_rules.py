@@ -5,6 +5,8 @@
   which start the check with those answers.
 - A reply that asks nothing follows the project's convention: `inform` when it names its topic,
   `affirm` / `deny` / `dont_know` when it is a bare yes / no / don't know (answer_intent).
+- A message of two or more words none of which the training data has ("zxqv blorptang") is not
+  understood, whatever DIET's character n-grams make of it (no_known_word).
 - A short message that opens like a follow-up ("and in 2023?", « pis en 2022? », "what about my
   wife?") and names a year or a family member is a `follow_up`, which keeps the previous topic,
   when NLU took it for the fallback or for a figures question (digits pull that way).
@@ -41,6 +43,10 @@ _REPLACED_BY_A_BARE_ANSWER = frozenset(
         "dont_know",
     }
 )
+# Social intents a bare answer replaces only when it holds a plain yes or no: "yep, thanks" answers
+# the question asked, "got it, thanks a lot" is thanks.
+_SOCIAL = frozenset({"thank", "goodbye", "greet"})
+_PLAIN_YES_OR_NO = re.compile(r"\b(?:yes|yep|yeah|yup|ya|yea|no|nope|nah|oui|ouais|ouin|non|nan)\b")
 _FIRST_PERSON = re.compile(
     r"\b(?:i|i'm|im|i've|ive|me|my|mine|we|we're|our|us|je|j|j'ai|j'habite|moi|mon|ma|mes|nous|notre|nos|"
     r"chus|suis)\b"
@@ -102,6 +108,8 @@ def answer_intent(
         return "inform" if short or _FIRST_PERSON.search(folded) else None
     if not short or intent not in _REPLACED_BY_A_BARE_ANSWER:
         return None
+    if intent in _SOCIAL and not _PLAIN_YES_OR_NO.search(folded):
+        return None
     said = {entity.get("value") for entity in entities if entity.get("entity") == "answer"}
     polarity = next((p for p in ("unknown", "no", "yes") if vocabulary_value(vocabulary, said, p)), None)
     return {"yes": "affirm", "no": "deny", "unknown": "dont_know"}.get(polarity or "")
@@ -122,6 +130,22 @@ def corrected_intent(
         or situation_intent(text, intent, entities, vocabulary)
         or answer_intent(text, intent, entities, vocabulary)
     )
+
+
+def words(text: str) -> list[str]:
+    """The words of a message, folded (digits and punctuation are not words)."""
+    return re.findall(r"[^\W\d_]+", fold(text))
+
+
+def no_known_word(text: str, known_words: frozenset[str], entities: Iterable[Mapping[str, Any]]) -> bool:
+    """True for a message of two or more words, none known and no entity recognised: keyboard noise.
+
+    An empty vocabulary (a model trained before the rule existed) knows nothing, so never judges.
+    """
+    said = words(text)
+    if not known_words or len(said) < 2 or any(e.get("entity") != "language" for e in entities):
+        return False
+    return not any(word in known_words for word in said)
 
 
 def answered_with_a_fact(intent: str | None) -> bool:

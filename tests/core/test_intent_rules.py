@@ -9,8 +9,10 @@ from actions.core.intent_rules import (
     answered_with_a_fact,
     corrected_intent,
     follow_up_intent,
+    no_known_word,
     situation_intent,
     unsure_of_a_fact,
+    words,
 )
 from actions.core.vocabulary import default_vocabulary
 from tests.actions.helpers import ruler_entities
@@ -95,6 +97,9 @@ def test_unsure_of_a_fact(intent: str | None, confidence: float, unsure: bool) -
         ("the permit is limited to Quebec or valid everywhere in Canada then", "ask_permit_type", None),
         ("I want to talk to someone about my PRTQ file", "request_human", None),
         ("thanks a lot", "thank", None),  # no answer in it
+        ("got it, thanks a lot", "thank", None),  # thanks: no plain yes or no in it
+        ("yep, thanks", "thank", "affirm"),  # a plain yes answers the question asked
+        ("ouais merci", "thank", "affirm"),
     ],
 )
 def test_answer_intent(text: str, intent: str, convention: str | None) -> None:
@@ -107,3 +112,26 @@ def test_a_situation_with_eligibility_words_is_a_check() -> None:
     assert situation_intent(text, "ask_csq_programs", ruler_entities(text), default_vocabulary()) == (
         "check_eligibility"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "noise"),
+    [
+        ("zxqv blorptang frumious", [], True),
+        ("qwop flurbish gnarvle!!", [{"entity": "language", "value": "en"}], True),
+        ("zxqv fees", [], False),  # one known word
+        ("blorp", [], False),  # one word: DIET decides
+        ("Zxqv Lyonville", [{"entity": "location", "value": "Lyonville"}], False),  # an answer
+        ("2024 5145550199", [], False),  # digits are not words
+    ],
+)
+def test_no_known_word(text: str, entities: list[dict], noise: bool) -> None:
+    assert no_known_word(text, frozenset({"fees", "permit", "ok"}), entities) is noise
+
+
+def test_no_known_word_never_judges_without_a_vocabulary() -> None:
+    assert no_known_word("zxqv blorptang frumious", frozenset(), []) is False
+
+
+def test_words_are_folded_and_exclude_digits() -> None:
+    assert words("Frais 255 $, c'est ÇA?") == ["frais", "c", "est", "ca"]
