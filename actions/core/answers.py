@@ -61,11 +61,19 @@ _CLAUSE_BREAK = re.compile(
 _ASKING_START = re.compile(
     r"^(?:how|what|what's|whats|wat|when|where|why|who|whom|whose|which|any idea|is there|are there|"
     r"tell me|explain|give me|show me|i want to know|i'd like to know|i would like to know|i wonder|"
-    r"wondering|curious|comment|combien|quand|où|pourquoi|qui|quel|quelle|quels|quelles|lequel|laquelle|"
-    r"est-ce|c'est quoi|c'est-tu|c'est combien|ça coûte|ca coute|peut-on|puis-je|dois-je|faut-il|"
+    r"wondering|curious|comment|combien|quand|pourquoi|qui|quel|quelle|quels|quelles|lequel|laquelle|"
+    r"est-ce|c'est quoi|c'est-tu|c'est combien|ca coute|peut-on|puis-je|dois-je|faut-il|"
     r"y a-t-il|ya tu|y'a tu|y a-tu|dis-moi|dites-moi|explique|expliquez|parle-moi|parlez-moi|donne-moi|"
     r"donnez-moi|je veux savoir|j'aimerais savoir|je voudrais savoir|je me demande)\b",
     re.IGNORECASE,
+)
+# French asks anywhere in a clause with an inverted or joual subject ("ma blonde peut-tu travailler",
+# "le Québec a-t-il le dernier mot"), "quel(le)" ("il est quelle heure"), or a closing question word
+# ("je fais quoi", "ça coûte combien"). The text is folded (no accents) before matching.
+_ASKING_INSIDE = re.compile(
+    r"\b[a-z]+-(?:tu|t-il|t-elle|t-on|t-ils|t-elles|il|elle|ils|elles|on|je|vous|nous)\b"
+    r"|\b(?:quel|quelle|quels|quelles|est-ce)\b"
+    r"|\b(?:quoi|combien|comment|pourquoi)$"
 )
 # ... and one that starts with an auxiliary asks only at the start of the reply ("is it valid?"):
 # later on, "have a PRTQ CSQ" or "got my invitation" are answers with the subject left out.
@@ -75,9 +83,11 @@ _AUXILIARY_START = re.compile(
     r"ai-je|suis-je)\b",
     re.IGNORECASE,
 )
-# An auxiliary then a pronoun asks anywhere ("..., is that one accepted"); "have a PRTQ CSQ" does not.
+# An auxiliary then a pronoun or a name asks anywhere ("..., is that one accepted", "would IMP+ let
+# me"); "have a PRTQ CSQ" does not.
 _AUXILIARY_PRONOUN_START = re.compile(
-    rf"^(?:{_AUXILIARY})\s+(?:i|you|it|that|this|these|those|they|we|he|she|there|my|your)\b",
+    rf"^(?:{_AUXILIARY})\s+(?:i|you|it|that|this|these|those|they|we|he|she|there|my|your|"
+    r"imp|pmi|ircc|mifi|quebec|canada|ottawa)\b",
     re.IGNORECASE,
 )
 
@@ -117,6 +127,7 @@ def looks_like_question(text: str, ends_with_question_mark: bool = False, first:
     return (
         ends_with_question_mark
         or bool(_ASKING_START.match(words))
+        or bool(_ASKING_INSIDE.search(words))
         or bool(_AUXILIARY_PRONOUN_START.match(words))
         or (first and bool(_AUXILIARY_START.match(words)))
     )

@@ -105,6 +105,8 @@ def answer_intent(
     short = len(folded.split()) <= SHORT_REPLY_WORDS
     reading = read_reply(text, "inform", entities, None, vocabulary)
     if reading.values:
+        if intent in _SOCIAL and not _FIRST_PERSON.search(folded):
+            return None  # "greetings from Manila", « coucou c'est Léa de Lyon » greet
         return "inform" if short or _FIRST_PERSON.search(folded) else None
     if not short or intent not in _REPLACED_BY_A_BARE_ANSWER:
         return None

@@ -230,6 +230,15 @@ def test_button_payload_values_must_be_allowed() -> None:
         ("it's valid", False),
         ("valid?", True),
         ("", False),
+        ("ma blonde peut-tu travailler au Québec si j'ai le PMI+", True),
+        ("le Québec a-t-il le dernier mot sur ma demande", True),
+        ("il est quelle heure à Tokyo", True),
+        ("mon chat mange pus, je fais quoi", True),
+        ("Où est-ce que j'envoie ça", True),
+        ("would IMP+ let me take it", True),
+        ("peut-être le PRTQ", False),
+        ("je sais pas quoi répondre", False),
+        ("c'est le PRTQ, obtenu en 2023", False),
     ],
 )
 def test_looks_like_question(text: str, question: bool) -> None:

@@ -98,6 +98,8 @@ def test_unsure_of_a_fact(intent: str | None, confidence: float, unsure: bool) -
         ("I want to talk to someone about my PRTQ file", "request_human", None),
         ("thanks a lot", "thank", None),  # no answer in it
         ("got it, thanks a lot", "thank", None),  # thanks: no plain yes or no in it
+        ("greetings from Manila", "greet", None),  # a greeting names a city, answers nothing
+        ("hi, I'm in Manila", "greet", "inform"),  # about oneself: an answer
         ("yep, thanks", "thank", "affirm"),  # a plain yes answers the question asked
         ("ouais merci", "thank", "affirm"),
     ],
