@@ -28,7 +28,13 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.core.intent_rules import corrected_intent, no_known_word, unsure_of_a_fact, words
+from actions.core.intent_rules import (
+    corrected_intent,
+    follow_up_intent,
+    no_known_word,
+    unsure_of_a_fact,
+    words,
+)
 from actions.core.vocabulary import default_vocabulary
 
 KNOWN_WORDS_FILE = "known_words.json"
@@ -113,7 +119,9 @@ class IntentRules(GraphComponent):
             elif not forced:
                 confidence = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
                 if unsure_of_a_fact(current, confidence, self.fact_threshold):
-                    self._set(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, confidence)
+                    # Unsure, but shaped like "and my girlfriend?" / « pis en 2022? »: the context decides.
+                    context = follow_up_intent(text, DEFAULT_NLU_FALLBACK_INTENT_NAME, entities)
+                    self._set(message, context or DEFAULT_NLU_FALLBACK_INTENT_NAME, confidence)
         return messages
 
     @staticmethod

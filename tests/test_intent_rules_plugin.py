@@ -53,3 +53,12 @@ def test_a_fact_needs_the_threshold(tmp_path: Path) -> None:
     component = trained(tmp_path)
     assert parsed(component, "fees now?", "ask_fees", 0.5)["name"] == "nlu_fallback"
     assert parsed(component, "fees now?", "ask_fees", 0.6)["name"] == "ask_fees"
+
+
+def test_an_unsure_fact_shaped_like_a_follow_up_is_a_follow_up(tmp_path: Path) -> None:
+    component = trained(tmp_path)
+    message = Message.build("and what about my girlfriend?")
+    message.set("intent", {"name": "ask_family", "confidence": 0.5})
+    message.set("entities", [{"entity": "family_member", "value": "partner"}])
+    component.process([message])
+    assert message.get("intent")["name"] == "follow_up"
