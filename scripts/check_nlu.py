@@ -52,7 +52,13 @@ def main() -> None:
     """Read intent_report.json and predictions.json; print the figures; exit 1 past the gates."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("results", type=Path, help="the --out folder of rasa test nlu")
-    parser.add_argument("--min-macro-f1", type=float, default=0.95)
+    parser.add_argument("--min-macro-f1", type=float, default=0.95, help="fail below this macro F1")
+    parser.add_argument(
+        "--target-macro-f1",
+        type=float,
+        default=0.95,
+        help="print whether this macro F1 is reached (no failure)",
+    )
     parser.add_argument("--max-wrong-fact-rate", type=float, default=0.01)
     args = parser.parse_args()
     report = json.loads((args.results / "intent_report.json").read_text(encoding="utf-8"))
@@ -64,7 +70,9 @@ def main() -> None:
     wrong = wrong_facts(predictions, fact_answering_intents())
     rate = len(wrong) / support if support else 0.0
     print(f"held-out messages: {support}, intents: {len(intents)}")
-    print(f"intent F1: macro {macro:.3f} (over the held-out intents), weighted {weighted:.3f}")
+    print(f"intent F1: macro {macro:.4f} (over the held-out intents), weighted {weighted:.4f}")
+    reached = "reached" if macro >= args.target_macro_f1 else "NOT reached"
+    print(f"target macro F1 {args.target_macro_f1}: {reached} (failing below {args.min_macro_f1})")
     print(f"wrong-fact rate: {rate:.2%} ({len(wrong)} messages answered with another intent's fact)")
     for row in wrong:
         print(f"  wrong fact: {row['text']!r} ({row['intent']} -> {row['predicted']})")

@@ -73,7 +73,9 @@ _ASKING_START = re.compile(
 _ASKING_INSIDE = re.compile(
     r"\b[a-z]+-(?:tu|t-il|t-elle|t-on|t-ils|t-elles|il|elle|ils|elles|on|je|vous|nous)\b"
     r"|\b(?:quel|quelle|quels|quelles|est-ce)\b"
-    r"|\b(?:quoi|combien|comment|pourquoi)$"
+    r"|\b(?:quoi|comment|pourquoi)$|\b(?:combien|a quoi|d'ou|oui ou non|yes or no)\b"
+    # English inversion inside a clause: "if I get IMP+ am I guaranteed PR"
+    r"|\b(?:am i|are you|can i|do i|will i|would i|could i|should i|is there)\b"
 )
 # ... and one that starts with an auxiliary asks only at the start of the reply ("is it valid?"):
 # later on, "have a PRTQ CSQ" or "got my invitation" are answers with the subject left out.

@@ -43,6 +43,9 @@ _REPLACED_BY_A_BARE_ANSWER = frozenset(
         "dont_know",
     }
 )
+# Entities that name what an answer is about: a reply naming one answers that question.
+# (Not "document": "CSQ" or "the invitation" are named by questions as often as by answers.)
+_TOPIC_LABELS = frozenset({"location", "program", "csq_validity", "pr_status"})
 # Social intents a bare answer replaces only when it holds a plain yes or no: "yep, thanks" answers
 # the question asked, "got it, thanks a lot" is thanks.
 _SOCIAL = frozenset({"thank", "goodbye", "greet"})
@@ -53,7 +56,8 @@ _FIRST_PERSON = re.compile(
 )
 _ELIGIBILITY = re.compile(r"\b(?:eligib\w*|qualif\w*|admissib\w*|check|verif\w*)\b")
 _FOLLOW_UP_START = re.compile(
-    r"^(?:and|what about|how about|same for|same thing for|what of|then|ok and|okay and|so|et|pis|puis|"
+    r"^(?:(?:ok|okay|gotcha|got it|thanks|thank you|cool|great|merci|d'accord|parfait|super)[,.!]*\s+)?"
+    r"(?:and|what about|how about|same for|same thing for|what of|then|ok and|okay and|so|et|pis|puis|"
     r"pour|et pour|et en|pis en|puis en|pis pour|meme chose pour|ok pis|ok et|ah pis)\b"
 )
 
@@ -97,23 +101,28 @@ def answer_intent(
     two answers (situation_intent) keep their intents; a long statement naming no one ("the permit
     is limited to Quebec or valid everywhere") is not taken for an answer about oneself.
     """
-    if intent in CONTROL_INTENTS or intent == "check_eligibility" or text.startswith("/"):
-        return None
-    if any(clause.asks for clause in clauses(text)):
+    if intent in CONTROL_INTENTS or text.startswith("/"):
         return None
     folded = fold(text)
+    if any(clause.asks for clause in clauses(text)) or _ELIGIBILITY.search(folded):
+        return None
     short = len(folded.split()) <= SHORT_REPLY_WORDS
     reading = read_reply(text, "inform", entities, None, vocabulary)
-    if reading.values:
+    said = {entity.get("value") for entity in entities if entity.get("entity") == "answer"}
+    polarity = next((p for p in ("unknown", "no", "yes") if vocabulary_value(vocabulary, said, p)), None)
+    labels = {entity.get("entity") for entity in entities}
+    # a document named after a plain yes or no ("yes, the invitation is here") is the topic answered
+    answers_a_document = "document" in labels and bool(_PLAIN_YES_OR_NO.match(folded))
+    named = reading.values or bool(labels & _TOPIC_LABELS) or answers_a_document
+    only_unknown = all(value == "unknown" for value in reading.values.values())
+    if named and not (polarity == "unknown" and only_unknown):
         if intent in _SOCIAL and not _FIRST_PERSON.search(folded):
             return None  # "greetings from Manila", « coucou c'est Léa de Lyon » greet
         return "inform" if short or _FIRST_PERSON.search(folded) else None
-    if not short or intent not in _REPLACED_BY_A_BARE_ANSWER:
-        return None
+    if not short or not (intent in _REPLACED_BY_A_BARE_ANSWER or str(intent).startswith("ask_")):
+        return None  # a statement is no fact question: "received it a few weeks back" answers
     if intent in _SOCIAL and not _PLAIN_YES_OR_NO.search(folded):
         return None
-    said = {entity.get("value") for entity in entities if entity.get("entity") == "answer"}
-    polarity = next((p for p in ("unknown", "no", "yes") if vocabulary_value(vocabulary, said, p)), None)
     return {"yes": "affirm", "no": "deny", "unknown": "dont_know"}.get(polarity or "")
 
 

@@ -23,6 +23,11 @@ HERE = Path(__file__).parent
 LANGUAGES = ("en", "fr")
 TURN_KEYS = {"user", "expect", "expect_any", "reject"}
 MIN_CONVERSATIONS = 60
+# A known failure may only be this: the assistant says it did not understand (never another answer).
+NOT_UNDERSTOOD = {"en": "Sorry, I didn't understand that", "fr": "Désolé, je n'ai pas compris"}
+KNOWN_FAILURES: dict[str, str] = yaml.safe_load((HERE / "known_failures.yml").read_text(encoding="utf-8"))[
+    "known_failures"
+]
 
 
 def load(language: str) -> list[dict[str, Any]]:
@@ -98,7 +103,35 @@ def test_conversation(shared_assistant: SharedAssistant, conversation: dict[str,
         found = problems(turn, reply)
         if found:
             shown = "\n\n".join(transcript)
-            pytest.fail(f"turn {number} of {conversation['id']}: {'; '.join(found)}\n\n{shown}")
+            message = f"turn {number} of {conversation['id']}: {'; '.join(found)}\n\n{shown}"
+            if known_gap(conversation["id"], found, reply):
+                pytest.xfail(f"known failure ({KNOWN_FAILURES[conversation['id']]}): {message}")
+            pytest.fail(message)
+
+
+def known_gap(conversation_id: str, found: list[str], reply: str) -> bool:
+    """True when a listed conversation fails only by not understanding a turn it should answer."""
+    language = conversation_id.split("-", 1)[0]
+    return (
+        conversation_id in KNOWN_FAILURES
+        and not any(problem.startswith("must not say") for problem in found)
+        and comparable(NOT_UNDERSTOOD[language]) in comparable(reply)
+    )
+
+
+def test_known_failures_are_listed_conversations_with_a_reason() -> None:
+    ids = {conversation["id"] for language in LANGUAGES for conversation in load(language)}
+    assert set(KNOWN_FAILURES) <= ids
+    assert all(str(reason).strip() for reason in KNOWN_FAILURES.values())
+
+
+def test_a_known_failure_may_only_be_not_understood() -> None:
+    listed = next(iter(KNOWN_FAILURES))
+    language = listed.split("-", 1)[0]
+    assert known_gap(listed, ["missing 'x'"], NOT_UNDERSTOOD[language] + "...")
+    assert not known_gap(listed, ["missing 'x'"], "The permit is valid for 3 years.")  # another answer
+    assert not known_gap(listed, ["must not say '3 years'"], NOT_UNDERSTOOD[language])
+    assert not known_gap("en-not-listed", ["missing 'x'"], NOT_UNDERSTOOD["en"])
 
 
 def test_reply_text_has_texts_and_button_titles() -> None:

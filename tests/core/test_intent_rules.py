@@ -85,7 +85,14 @@ def test_unsure_of_a_fact(intent: str | None, confidence: float, unsure: bool) -
     ("text", "intent", "convention"),
     [
         ("i'm in regina, saskatchewan", "nlu_fallback", "inform"),
-        ("Tunis, en Tunisie", "check_eligibility", None),  # check_eligibility is kept
+        ("Tunis, en Tunisie", "check_eligibility", "inform"),  # a statement naming its topic
+        ("yes, still valid until 2027", "affirm", "inform"),  # names its topic (validity)
+        ("pending for about 8 months now", "nlu_fallback", "inform"),
+        ("yes, the invitation is here", "affirm", "inform"),  # a yes naming the document answered
+        ("définition de CSQ svp, je suis perdu", "ask_what_is_csq", None),  # names a document, no yes/no
+        ("dunno where my PR stands tbh", "inform", "dont_know"),  # don't know outweighs the topic
+        ("received it a few weeks back", "ask_outside_sources", "affirm"),  # a statement asks no fact
+        ("check if I'm eligible, I live in Lyon", "check_eligibility", None),  # asks for the check
         ("je reste à Bruxelles", "ask_fees", "inform"),
         ("c'est le PRTQ, obtenu en 2023", "ask_2021_figures", "inform"),
         ("yes, through the PRTQ", "affirm", "inform"),
