@@ -24,10 +24,25 @@ action_pid=$!
   "${api_args[@]}" </dev/null &
 rasa_pid=$!
 
+# SIGTERM first (both servers shut down gracefully); whatever is still running after
+# IMP_STOP_TIMEOUT seconds (default 30) gets SIGKILL, as a service manager would do, and says so.
 stop() {
   trap - INT TERM
   log "Stopping the assistant"
   kill -TERM "$rasa_pid" "$action_pid" 2>/dev/null || true
+  for _ in $(seq 1 "${IMP_STOP_TIMEOUT:-30}"); do
+    kill -0 "$rasa_pid" 2>/dev/null || kill -0 "$action_pid" 2>/dev/null || break
+    sleep 1
+  done
+  local name pid
+  for name in rasa action; do
+    pid="$rasa_pid"
+    [ "$name" = action ] && pid="$action_pid"
+    if kill -0 "$pid" 2>/dev/null; then
+      log "The $name server (pid $pid) did not stop within ${IMP_STOP_TIMEOUT:-30} s of SIGTERM: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
   wait "$rasa_pid" "$action_pid" 2>/dev/null || true
 }
 trap 'stop; exit 0' INT TERM
