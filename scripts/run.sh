@@ -45,16 +45,24 @@ stop() {
   done
   wait "$rasa_pid" "$action_pid" 2>/dev/null || true
 }
-trap 'stop; exit 0' INT TERM
+# The trap only notes the signal; stopping happens in the main flow. (Stopping inside the trap,
+# which interrupted `wait -n`, hung run.sh in 2 CI runs of 2 with both servers still up.)
+stop_requested=0
+trap 'stop_requested=1' INT TERM
 
 log "Starting (loading the model takes about 20 seconds)"
 for _ in $(seq 1 "${IMP_START_TIMEOUT:-300}"); do
-  if curl -sf "http://localhost:$IMP_PORT/" >/dev/null && curl -sf "http://localhost:$IMP_ACTION_PORT/health" >/dev/null; then
+  if curl -sf --max-time 5 "http://localhost:$IMP_PORT/" >/dev/null \
+    && curl -sf --max-time 5 "http://localhost:$IMP_ACTION_PORT/health" >/dev/null; then
     log "The IMP+ assistant is ready (database: ${IMP_DATABASE_URL%%://*})."
     log "  REST:  curl -s localhost:$IMP_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"how long is the IMP+ permit valid?\"}'"
     log "  Website widget demo: http://localhost:$IMP_PORT/widget/demo.html (French: ?lang=fr)"
     log "  Chat in a terminal: make chat    Stop: Ctrl-C"
     break
+  fi
+  if [ "$stop_requested" = 1 ]; then
+    stop
+    exit 0
   fi
   if ! kill -0 "$rasa_pid" 2>/dev/null || ! kill -0 "$action_pid" 2>/dev/null; then
     log "A server failed to start; see the messages above."
@@ -64,8 +72,16 @@ for _ in $(seq 1 "${IMP_START_TIMEOUT:-300}"); do
   sleep 1
 done
 
-# Run until either server stops, then stop the other one too.
-wait -n "$rasa_pid" "$action_pid" || true
-log "A server stopped unexpectedly."
+# Run until a signal asks to stop or either server stops; then stop both. (A background `sleep`
+# so that a signal interrupts the `wait` at once.)
+while [ "$stop_requested" = 0 ]; do
+  if ! kill -0 "$rasa_pid" 2>/dev/null || ! kill -0 "$action_pid" 2>/dev/null; then
+    log "A server stopped unexpectedly."
+    stop
+    exit 1
+  fi
+  sleep 1 &
+  wait $! || true
+done
 stop
-exit 1
+exit 0

@@ -156,16 +156,49 @@ def test_cors_allows_only_the_configured_origin(assistant: Assistant) -> None:
     assert headers.get("Access-Control-Allow-Origin") in (None, "")
 
 
+def group_left(process: subprocess.Popen) -> list[str]:
+    """The processes left in run.sh's process group."""
+    found = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def server_pid(process: subprocess.Popen, pattern: str) -> int:
+    """The pid of run.sh's child whose command line matches `pattern`."""
+    found = subprocess.run(["pgrep", "-P", str(process.pid), "-f", pattern], capture_output=True, text=True)
+    return int(found.stdout.split()[0])
+
+
 def test_sigint_stops_both_servers(tmp_path: Path) -> None:
     with run_assistant(tmp_path) as assistant:  # its own: this test stops it
         assert assistant.say("e2e-sigint", "hello")  # in use, as a server is when it is stopped
         os.kill(assistant.process.pid, signal.SIGINT)
         assert assistant.process.wait(timeout=120) == 0
-
-        def group_left() -> list[str]:
-            return subprocess.run(
-                ["pgrep", "-g", str(assistant.process.pid)], capture_output=True, text=True
-            ).stdout.split()
-
         # run.sh waits for both servers before it exits; poll a little in case one is slow to go
-        wait_until(lambda: group_left() == [], 30, "the assistant's process group to be empty", 0.2)
+        wait_until(
+            lambda: group_left(assistant.process) == [], 30, "the assistant's process group to be empty", 0.2
+        )
+        assert "did not stop" not in assistant.log()
+
+
+def test_a_server_that_ignores_sigterm_is_killed_after_the_stop_timeout(tmp_path: Path) -> None:
+    with run_assistant(tmp_path, env={"IMP_STOP_TIMEOUT": "2"}) as assistant:
+        rasa = server_pid(assistant.process, "rasa run --model")
+        os.kill(rasa, signal.SIGSTOP)  # a stopped process cannot act on SIGTERM
+        os.kill(assistant.process.pid, signal.SIGINT)
+        assert assistant.process.wait(timeout=60) == 0
+        wait_until(
+            lambda: group_left(assistant.process) == [], 30, "the assistant's process group to be empty", 0.2
+        )
+        assert (
+            f"The rasa server (pid {rasa}) did not stop within 2 s of SIGTERM: killing it" in assistant.log()
+        )
+
+
+def test_when_one_server_dies_run_sh_stops_the_other_and_fails(tmp_path: Path) -> None:
+    with run_assistant(tmp_path) as assistant:
+        os.kill(server_pid(assistant.process, "rasa run actions"), signal.SIGKILL)
+        assert assistant.process.wait(timeout=60) == 1
+        wait_until(
+            lambda: group_left(assistant.process) == [], 30, "the assistant's process group to be empty", 0.2
+        )
+        assert "A server stopped unexpectedly." in assistant.log()
