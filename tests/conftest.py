@@ -30,6 +30,12 @@ from actions.core.settings import PROJECT_ROOT
 from tests.assistant import SHARED, Assistant, LoadedAgent, free_port, load_agent, run_assistant
 from tests.channels.fake_telegram import FakeTelegram
 
+# A test run started in the background (`cmd &`, nohup) inherits SIGINT ignored, and so would every
+# server it starts: run.sh could not trap Ctrl-C, and the SIGINT test would hang. A handler here
+# gives the children the default disposition back (exec resets handled signals, not ignored ones).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 POSTGRES_ADMIN_URL = os.environ.get("IMP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("IMP_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")  # a DB of its own
 
