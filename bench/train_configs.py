@@ -28,6 +28,7 @@ import yaml
 
 from actions.core.settings import PROJECT_ROOT
 from scripts.check_nlu import fact_answering_intents
+from scripts.evaluation_overlap import block_examples
 
 RASA = str(PROJECT_ROOT / ".venv" / "bin" / "rasa")
 TRAINING = ["data/nlu", "data/rules", "data/stories"]
@@ -110,14 +111,9 @@ def held_out(language: str) -> list[tuple[str, str]]:
     path = PROJECT_ROOT / "tests" / "nlu" / f"test_nlu_{language}.yml"
     pairs = []
     for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-        for text in nlu_examples_of_block(block):
+        for text in block_examples(block):
             pairs.append((text, block["intent"]))
     return pairs
-
-
-def nlu_examples_of_block(block: dict) -> list[str]:
-    """The example lines of one intent block."""
-    return [line.strip()[2:] for line in str(block["examples"]).splitlines() if line.strip().startswith("- ")]
 
 
 def macro_f1(pairs: list[tuple[str, str]], predicted: list[str]) -> float:

@@ -74,13 +74,17 @@ def why_too_close(evaluation: str, training: str, matcher: SequenceMatcher | Non
     return None
 
 
+def block_examples(block: dict) -> list[str]:
+    """The example lines of one block of a Rasa NLU file (the text after "- ")."""
+    lines = str(block.get("examples", "")).splitlines()
+    return [line.strip()[2:] for line in lines if line.strip().startswith("- ")]
+
+
 def nlu_examples(paths: Iterable[Path]) -> Iterator[str]:
     """Every example line of Rasa NLU files (intent blocks, synonyms and lookups alike)."""
     for path in paths:
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []) or []:
-            for line in str(block.get("examples", "")).splitlines():
-                if line.strip().startswith("- "):
-                    yield line.strip()[2:]
+            yield from block_examples(block)
 
 
 def story_user_texts(path: Path) -> Iterator[str]:

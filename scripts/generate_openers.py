@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from actions.core.settings import PROJECT_ROOT
+from scripts.evaluation_overlap import block_examples
 
 STEP = 4
 SEED = 2026
@@ -81,8 +82,7 @@ def examples_by_intent(folder: Path) -> dict[str, list[str]]:
             intent = block.get("intent")
             if not intent or not is_question_intent(intent):
                 continue
-            lines = str(block.get("examples") or "").splitlines()
-            texts = [line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")]
+            texts = [text.strip() for text in block_examples(block)]
             found.setdefault(intent, []).extend(text for text in texts if text)
     return found
 
