@@ -13,7 +13,7 @@ model="$ROOT/models/imp-assistant-$digest.tar.gz"
 exec 9>"$ROOT/models/.train.lock"
 flock 9
 if [ ! -f "$model" ]; then
-  log "Training the model (data or config changed; about 6 minutes on 2 quiet cores)"
+  log "Training the model (data or config changed; about 3 minutes on 2 quiet cores)"
   tmp_out="$(mktemp -d)"
   "$RASA" train --config config.yml --domain domain.yml --data data/nlu data/rules data/stories \
     --out "$tmp_out" --fixed-model-name "imp-assistant-$digest" >&2

@@ -10,6 +10,11 @@
 - A short message that opens like a follow-up ("and in 2023?", « pis en 2022? », "what about my
   wife?") and names a year or a family member is a `follow_up`, which keeps the previous topic,
   when NLU took it for the fallback or for a figures question (digits pull that way).
+- A statement that thanks and asks nothing ("ok thanks, I'll wait here", « super, c'est ce que je
+  voulais savoir, merci ») is `thank`, when NLU took it for a question or did not understand it.
+- A deletion request that opens with a plain yes or no ("yes go ahead and delete it all", « non
+  attendez, effacez rien ») answers the one question the assistant asks about deletion, its
+  confirmation: `affirm` / `deny` (deletion_reply_intent).
 """
 
 from __future__ import annotations
@@ -50,6 +55,19 @@ _TOPIC_LABELS = frozenset({"location", "program", "csq_validity", "pr_status"})
 # the question asked, "got it, thanks a lot" is thanks.
 _SOCIAL = frozenset({"thank", "goodbye", "greet"})
 _PLAIN_YES_OR_NO = re.compile(r"\b(?:yes|yep|yeah|yup|ya|yea|no|nope|nah|oui|ouais|ouin|non|nan)\b")
+_OPENING_YES = re.compile(r"^(?:yes|yep|yeah|yup|ya|yea|sure|oui|ouais|ouin|absolutely|certainement)\b")
+_OPENING_NO = re.compile(
+    r"^(?:no|nope|nah|non|nan|wait|attends|attendez|never mind|laisse faire|oublie ca)\b"
+)
+# Fillers a reply may open with before its yes / no / don't know ("hmm not sure where...").
+_OPENING_FILLERS = re.compile(
+    r"(?:[\s,.!-]|hmm*|hm+|uh+|um+|euh+|ben|bah|well|honestly|ok|okay|so|alors|bon)*"
+)
+_THANKS = re.compile(r"\b(?:thanks|thank you|thank u|thx|ty|cheers|merci|mercii+|thanks a lot)\b")
+# « merci de me dire le plafond » asks politely: thanks in advance are no thanks.
+_POLITE_REQUEST = re.compile(r"\bmerci (?:de|d')|\bthanks? (?:you )?in advance\b")
+# Intents a thanking statement replaces: questions it cannot be, and "not understood".
+_REPLACED_BY_THANKS = frozenset({"nlu_fallback", "out_of_scope", "follow_up"})
 _FIRST_PERSON = re.compile(
     r"\b(?:i|i'm|im|i've|ive|me|my|mine|we|we're|our|us|je|j|j'ai|j'habite|moi|mon|ma|mes|nous|notre|nos|"
     r"chus|suis)\b"
@@ -73,7 +91,7 @@ def situation_intent(
     reading = read_reply(text, "inform", entities, None, vocabulary)
     if len(reading.values) < SITUATION_ANSWERS:
         return None
-    asks = any(clause.asks for clause in clauses(text)) or _ELIGIBILITY.search(fold(text))
+    asks = any(clause.asks for clause in clauses(text)) or asks_for_the_check(text, entities)
     return "check_eligibility" if asks else "inform"
 
 
@@ -87,6 +105,49 @@ def follow_up_intent(text: str, intent: str | None, entities: Iterable[Mapping[s
         return "follow_up"
     if "year" in labels and intent in _REPLACED_BY_A_FOLLOW_UP:
         return "follow_up"
+    return None
+
+
+def asks_for_the_check(text: str, entities: Iterable[Mapping[str, Any]]) -> bool:
+    """True when the message names the check ("am I eligible", « vérifier »), not inside a program's
+    name: « travailleurs qualifiés » is the regular skilled worker program, no question."""
+    spans = sorted(
+        (int(e["start"]), int(e["end"]))
+        for e in entities
+        if e.get("entity") == "program" and e.get("start") is not None and e.get("end") is not None
+    )
+    kept, position = [], 0
+    for start, end in spans:
+        kept.append(text[position:start])
+        position = max(position, end)
+    kept.append(text[position:])
+    return bool(_ELIGIBILITY.search(fold(" ".join(kept))))
+
+
+def thanks_intent(text: str, intent: str | None, entities: Iterable[Mapping[str, Any]]) -> str | None:
+    """`thank` for a statement that thanks and asks nothing, where NLU saw a question, else None."""
+    replaceable = intent in _REPLACED_BY_THANKS or str(intent).startswith("ask_")
+    folded = fold(text)
+    if not replaceable or not _THANKS.search(folded) or _POLITE_REQUEST.search(folded):
+        return None
+    if any(clause.asks for clause in clauses(text)) or asks_for_the_check(text, entities):
+        return None  # "thanks, and the fees?" asks
+    return "thank"
+
+
+def deletion_reply_intent(text: str, intent: str | None) -> str | None:
+    """`affirm` / `deny` for a deletion request opening with a plain yes / no, else None.
+
+    The assistant asks about deletion only to confirm it, so "yes, delete it all" confirms and
+    "no wait, don't delete anything" cancels; a request without a yes or no keeps its intent.
+    """
+    if intent != "request_data_deletion":
+        return None
+    folded = fold(text).lstrip(" ,.!-")
+    if _OPENING_NO.match(folded):
+        return "deny"
+    if _OPENING_YES.match(folded):
+        return "affirm"
     return None
 
 
@@ -104,9 +165,9 @@ def answer_intent(
     if intent in CONTROL_INTENTS or text.startswith("/"):
         return None
     folded = fold(text)
-    if any(clause.asks for clause in clauses(text)) or _ELIGIBILITY.search(folded):
+    if any(clause.asks for clause in clauses(text)) or asks_for_the_check(text, entities):
         return None
-    short = len(folded.split()) <= SHORT_REPLY_WORDS
+    short = len(folded.split()) <= SHORT_REPLY_WORDS or opens_with_an_answer(text, entities)
     reading = read_reply(text, "inform", entities, None, vocabulary)
     said = {entity.get("value") for entity in entities if entity.get("entity") == "answer"}
     polarity = next((p for p in ("unknown", "no", "yes") if vocabulary_value(vocabulary, said, p)), None)
@@ -118,12 +179,25 @@ def answer_intent(
     if named and not (polarity == "unknown" and only_unknown):
         if intent in _SOCIAL and not _FIRST_PERSON.search(folded):
             return None  # "greetings from Manila", « coucou c'est Léa de Lyon » greet
-        return "inform" if short or _FIRST_PERSON.search(folded) else None
+        about_oneself = short or _FIRST_PERSON.search(folded) or says_it_expired(entities, vocabulary)
+        return "inform" if about_oneself else None
     if not short or not (intent in _REPLACED_BY_A_BARE_ANSWER or str(intent).startswith("ask_")):
         return None  # a statement is no fact question: "received it a few weeks back" answers
     if intent in _SOCIAL and not _PLAIN_YES_OR_NO.search(folded):
         return None
     return {"yes": "affirm", "no": "deny", "unknown": "dont_know"}.get(polarity or "")
+
+
+def opens_with_an_answer(text: str, entities: Iterable[Mapping[str, Any]]) -> bool:
+    """True when a yes / no / don't know opens the message, after fillers ("hmm not sure where...")."""
+    openings = (fold(text[: int(e.get("start") or 0)]) for e in entities if e.get("entity") == "answer")
+    return any(_OPENING_FILLERS.fullmatch(before) for before in openings)
+
+
+def says_it_expired(entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary) -> bool:
+    """True when the message says the CSQ has expired (« il est pu valide »): only an answer says that."""
+    said = (str(e.get("value")) for e in entities if e.get("entity") == "csq_validity")
+    return any(vocabulary.normalise("csq_validity", phrase) == "no" for phrase in said)
 
 
 def vocabulary_value(vocabulary: Vocabulary, phrases: set[Any], value: str) -> bool:
@@ -137,9 +211,11 @@ def corrected_intent(
     """The intent the rules above give a message, or None to keep NLU's."""
     entities = list(entities)
     return (
-        follow_up_intent(text, intent, entities)
+        deletion_reply_intent(text, intent)
+        or follow_up_intent(text, intent, entities)
         or situation_intent(text, intent, entities, vocabulary)
         or answer_intent(text, intent, entities, vocabulary)
+        or thanks_intent(text, intent, entities)
     )
 
 

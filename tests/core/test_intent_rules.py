@@ -8,9 +8,11 @@ from actions.core.intent_rules import (
     answer_intent,
     answered_with_a_fact,
     corrected_intent,
+    deletion_reply_intent,
     follow_up_intent,
     no_known_word,
     situation_intent,
+    thanks_intent,
     unsure_of_a_fact,
     words,
 )
@@ -58,6 +60,46 @@ def test_situation_intent(text: str, intent: str, forced: str | None) -> None:
 )
 def test_follow_up_intent(text: str, intent: str, forced: str | None) -> None:
     assert follow_up_intent(text, intent, ruler_entities(text)) == forced
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "forced"),
+    [
+        ("yes go ahead and wipe it", "request_data_deletion", "affirm"),
+        ("Oui, effacez tout", "request_data_deletion", "affirm"),
+        ("no wait, keep my stuff, don't erase it", "request_data_deletion", "deny"),
+        ("non attends, efface pas ça", "request_data_deletion", "deny"),
+        ("delete everything you have on me", "request_data_deletion", None),  # the request itself
+        ("yes, I am in Lyon", "inform", None),  # not about deletion: other rules decide
+        ("nobody else sees my data, right? delete it", "request_data_deletion", None),  # "nobody" is no no
+    ],
+)
+def test_deletion_reply_intent(text: str, intent: str, forced: str | None) -> None:
+    assert deletion_reply_intent(text, intent) == forced
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "forced"),
+    [
+        ("alright thanks, I'll hang on for them", "ask_outside_sources", "thank"),
+        ("parfait, c'est tout ce qu'il me fallait, merci", "ask_outside_sources", "thank"),
+        ("thanks! and how much are the fees?", "ask_fees", None),  # asks
+        ("merci, pis c'est combien les frais", "ask_fees", None),  # asks (combien)
+        ("thanks for checking my eligibility", "nlu_fallback", None),  # names the check
+        ("I'd like to talk to someone, thanks", "request_human", None),  # a request is kept
+        ("the fees are 255 dollars I think", "ask_fees", None),  # no thanks
+        ("merci de m'indiquer le plafond pour 2024", "ask_cap", None),  # a polite request
+        ("please send the fee list, thanks in advance", "ask_fees", None),
+    ],
+)
+def test_thanks_intent(text: str, intent: str, forced: str | None) -> None:
+    assert thanks_intent(text, intent, ruler_entities(text)) == forced
+
+
+def test_corrected_intent_reads_a_deletion_reply_first() -> None:
+    text = "yep, delete all of it"
+    entities = ruler_entities(text)
+    assert corrected_intent(text, "request_data_deletion", entities, default_vocabulary()) == "affirm"
 
 
 def test_corrected_intent_keeps_nlu_when_no_rule_applies() -> None:
@@ -109,6 +151,15 @@ def test_unsure_of_a_fact(intent: str | None, confidence: float, unsure: bool) -
         ("hi, I'm in Manila", "greet", "inform"),  # about oneself: an answer
         ("yep, thanks", "thank", "affirm"),  # a plain yes answers the question asked
         ("ouais merci", "thank", "affirm"),
+        # "qualified" inside a program's name asks for no check
+        ("mon CSQ est du programme régulier des travailleurs qualifiés", "ask_csq_programs", "inform"),
+        ("my CSQ came through the regular skilled workers program, qualified stream", "nlu_fallback", None),
+        # an opening yes / no / don't know makes a longer statement a reply
+        ("uh yeah, that thing is good for a couple more years at least", "nlu_fallback", "affirm"),
+        ("honestly no clue which city we'll end up settling in", "ask_how_to_apply", "dont_know"),
+        ("the person at the office said my thing is fine for a couple more years", "nlu_fallback", None),
+        # only an answer says the CSQ expired, whatever its length
+        ("le certificat est expiré depuis la fin de l'été passé", "ask_permit_duration", "inform"),
     ],
 )
 def test_answer_intent(text: str, intent: str, convention: str | None) -> None:
