@@ -147,3 +147,11 @@ def test_years_list(knowledge: KnowledgeBase) -> None:
     assert knowledge.years_list((2022, 2023)) == "2022 and 2023"
     assert knowledge.years_list((2021, 2022, 2023), "fr") == "2021, 2022 et 2023"
     assert knowledge.years_list((2021,)) == "2021"
+
+
+def test_the_pstq_reason_gives_the_date_the_pstq_replaced_the_prtq(knowledge: KnowledgeBase) -> None:
+    """The fact sheet dates the PSTQ's coming into force 2024-11-29 (it once said "in 2025")."""
+    reason = knowledge.data["eligibility"]["reasons"]["csq_pstq"]
+    assert "29 November 2024" in reason["en"] and "2025" not in reason["en"]
+    assert "29 novembre 2024" in reason["fr"] and "2025" not in reason["fr"]
+    assert "2024-11-29" in SOURCES_TEXT
