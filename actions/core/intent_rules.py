@@ -60,9 +60,7 @@ _OPENING_NO = re.compile(
     r"^(?:no|nope|nah|non|nan|wait|attends|attendez|never mind|laisse faire|oublie ca)\b"
 )
 # Fillers a reply may open with before its yes / no / don't know ("hmm not sure where...").
-_OPENING_FILLERS = re.compile(
-    r"(?:[\s,.!-]|hmm*|hm+|uh+|um+|euh+|ben|bah|well|honestly|ok|okay|so|alors|bon)*"
-)
+_OPENING_FILLERS = re.compile(r"(?:[\s,.!-]|hm+|uh+|um+|euh+|ben|bah|well|honestly|ok|okay|so|alors|bon)*")
 _THANKS = re.compile(r"\b(?:thanks|thank you|thank u|thx|ty|cheers|merci|mercii+|thanks a lot)\b")
 # « merci de me dire le plafond » asks politely: thanks in advance are no thanks.
 _POLITE_REQUEST = re.compile(r"\bmerci (?:de|d')|\bthanks? (?:you )?in advance\b")
@@ -91,7 +89,7 @@ def situation_intent(
     reading = read_reply(text, "inform", entities, None, vocabulary)
     if len(reading.values) < SITUATION_ANSWERS:
         return None
-    asks = any(clause.asks for clause in clauses(text)) or asks_for_the_check(text, entities)
+    asks = asks_something(text, entities)
     return "check_eligibility" if asks else "inform"
 
 
@@ -124,13 +122,18 @@ def asks_for_the_check(text: str, entities: Iterable[Mapping[str, Any]]) -> bool
     return bool(_ELIGIBILITY.search(fold(" ".join(kept))))
 
 
+def asks_something(text: str, entities: Iterable[Mapping[str, Any]]) -> bool:
+    """True when a clause of the message asks a question or the message asks for the check."""
+    return any(clause.asks for clause in clauses(text)) or asks_for_the_check(text, entities)
+
+
 def thanks_intent(text: str, intent: str | None, entities: Iterable[Mapping[str, Any]]) -> str | None:
     """`thank` for a statement that thanks and asks nothing, where NLU saw a question, else None."""
     replaceable = intent in _REPLACED_BY_THANKS or str(intent).startswith("ask_")
     folded = fold(text)
     if not replaceable or not _THANKS.search(folded) or _POLITE_REQUEST.search(folded):
         return None
-    if any(clause.asks for clause in clauses(text)) or asks_for_the_check(text, entities):
+    if asks_something(text, entities):
         return None  # "thanks, and the fees?" asks
     return "thank"
 
@@ -165,7 +168,7 @@ def answer_intent(
     if intent in CONTROL_INTENTS or text.startswith("/"):
         return None
     folded = fold(text)
-    if any(clause.asks for clause in clauses(text)) or asks_for_the_check(text, entities):
+    if asks_something(text, entities):
         return None
     short = len(folded.split()) <= SHORT_REPLY_WORDS or opens_with_an_answer(text, entities)
     reading = read_reply(text, "inform", entities, None, vocabulary)
