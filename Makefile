@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test` (see README.md).
-.PHONY: run test chat train setup lint clean bench retention
+.PHONY: run test chat train setup lint clean bench retention check-facts
 
 run: ## set up on first use, train when needed, start both servers on SQLite
 	@bash scripts/run.sh
@@ -15,6 +15,9 @@ train: ## train the model if data or config changed
 
 setup: ## create .venv, install pinned packages, build the spaCy pipeline
 	@bash scripts/setup.sh
+
+check-facts: ## the fact-sheet check (sources, dates, figures, EN + FR); lists the facts due for review
+	@bash -c 'source scripts/common.sh && "$$PY" -m scripts.check_facts'
 
 lint:
 	@bash -c 'source scripts/common.sh && "$$VENV/bin/ruff" check . && "$$VENV/bin/ruff" format --check .'

@@ -100,6 +100,12 @@ VARIANTS: dict[str, Callable[[dict], None]] = {
     "diet-40ep-1x128-chars-2to5": _both(
         _diet(epochs=40, number_of_transformer_layers=1, learning_rate=0.001), _chars(min_ngram=2)
     ),
+    "chars-3to5-max-10000": _chars(max_features=10000),
+    "chars-3to5-max-6000": _chars(max_features=6000),
+    "diet-batch-128-to-256": _diet(batch_size=[128, 256]),
+    "diet-batch-256-lr-0.003": _diet(batch_size=[256, 256], learning_rate=0.003),
+    "diet-1x64": _diet(transformer_size=64),
+    "diet-1x64-lr-0.003": _diet(transformer_size=64, learning_rate=0.003),
     "diet-40ep-1x128-ted-20ep": _both(
         _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128), _ted(epochs=20)
     ),

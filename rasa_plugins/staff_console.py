@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.core import console_queries as queries
+from actions.core.fact_check import due_for_review
 from actions.core.fact_editing import (
     LANGUAGES,
     EditConflict,
@@ -648,14 +649,30 @@ class StaffConsole(InputChannel):
         rows = "".join(
             f'<tr><td><a href="/staff/facts/{quote(fact.id)}">{e(fact.id)}</a></td>'
             f"<td><code>{e(fact.intent)}</code></td><td>{e(fact.as_of)}</td>"
+            f"<td>{e(fact.checked or 'never')}</td>"
             f"<td>{e(', '.join(s.id for s in fact.sources))}</td>"
             f"<td>{e(_shorten(knowledge.text(fact.answers, 'en')))}</td></tr>"
             for fact in knowledge.facts.values()
         )
+        due = due_for_review(knowledge.data, date.today())
+        due_rows = "".join(
+            f'<li><a href="/staff/facts/{quote(fact_id)}">{e(fact_id)}</a>: '
+            f"{e('last checked ' + checked.isoformat() if checked else 'never checked')}</li>"
+            for fact_id, checked in due
+        )
+        review = (
+            f'<ol class="due">{due_rows}</ol>'
+            if due
+            else "<p>Every fact was checked in the last 180 days.</p>"
+        )
         body = (
             f"<p>From <code>{e(facts_path())}</code>. The assistant uses a saved change at once.</p>"
+            "<h2>Due for review</h2><p>Not confirmed against the official page in the last 180 days, oldest "
+            "first. The assistant adds a warning to their answers until someone marks them checked.</p>"
+            f"{review}<h2>All facts</h2>"
             '<table><thead><tr><th scope="col">Fact</th><th scope="col">Intent</th>'
-            '<th scope="col">As of</th><th scope="col">Sources</th><th scope="col">Answer (English)</th>'
+            '<th scope="col">As of</th><th scope="col">Last checked</th><th scope="col">Sources</th>'
+            '<th scope="col">Answer (English)</th>'
             f"</tr></thead><tbody>{rows}</tbody></table>"
             "<h2>Change log</h2>" + self.change_table(changes)
         )
@@ -669,9 +686,12 @@ class StaffConsole(InputChannel):
         rows = []
         for change in changes:
             diffs = []
-            for key in ("as_of", "sources"):
-                if change.old.get(key) != change.new.get(key):
-                    diffs.append(f"<li>{e(key)}: {e(change.old.get(key))} → {e(change.new.get(key))}</li>")
+            for key in ("as_of", "checked", "sources"):
+                old, new = change.old.get(key), change.new.get(key)
+                if old != new:
+                    if key == "checked":  # absent: nobody has checked it against its official page
+                        old, new = old or "never", new or "never"
+                    diffs.append(f"<li>{e(key)}: {e(old)} → {e(new)}</li>")
             for lang in LANGUAGES:
                 old = change.old.get("answers", {}).get(lang, "")
                 new = change.new.get("answers", {}).get(lang, "")
@@ -706,10 +726,15 @@ class StaffConsole(InputChannel):
             '<label for="as_of">As of (YYYY, YYYY-MM or YYYY-MM-DD)</label>'
             f'<input id="as_of" name="as_of" required value="{e(values.as_of)}" '
             'pattern="[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?">'
+            '<label for="checked">Last checked against the official page (YYYY-MM-DD; empty: never)</label>'
+            f'<input id="checked" name="checked" value="{e(values.checked or "")}" '
+            'pattern="[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?">'
             '<label for="sources">Sources (ids, comma-separated)</label>'
             f'<input id="sources" name="sources" required value="{e(", ".join(values.sources))}">'
             f'<p class="hint">Known sources: {e(", ".join(sources))}</p>'
-            '<button type="submit">Save</button> <a href="/staff/facts">Cancel</a></form>'
+            '<button type="submit">Save</button> '
+            '<button type="submit" name="mark_checked" value="1">Mark checked today</button> '
+            '<a href="/staff/facts">Cancel</a></form>'
         )
 
     async def fact(self, request: Request, session: dict[str, Any], fact_id: str) -> HTTPResponse:
@@ -723,10 +748,12 @@ class StaffConsole(InputChannel):
                 return denied
             form = request.form or {}
             try:
+                checked = date.today().isoformat() if form.get("mark_checked") else form.get("checked", "")
                 values = FactValues(
                     answers={lang: form.get(f"answer_{lang}", "") or "" for lang in LANGUAGES},
                     as_of=form.get("as_of", "") or "",
                     sources=parse_sources(form.get("sources", "") or ""),
+                    checked=checked or None,
                 )
                 await self._run(
                     save_fact,
@@ -759,6 +786,7 @@ class StaffConsole(InputChannel):
                 sources=tuple(
                     part.strip() for part in (form.get("sources", "") or "").split(",") if part.strip()
                 ),
+                checked=form.get("checked", "") or None,
             )
         notice = ""
         if message:

@@ -22,6 +22,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarStrin
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from actions.core.fact_check import parse_date
 from actions.core.knowledge import KnowledgeBase
 from actions.core.repository import Base
 
@@ -62,10 +63,12 @@ class FactValues:
     answers: dict[str, str]
     as_of: str
     sources: tuple[str, ...]
+    checked: str | None = None  # when a person last confirmed it against the official page
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, as stored in the change log."""
-        return {"answers": dict(self.answers), "as_of": self.as_of, "sources": list(self.sources)}
+        values = {"answers": dict(self.answers), "as_of": self.as_of, "sources": list(self.sources)}
+        return {**values, "checked": self.checked} if self.checked else values
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ def current_values(knowledge: KnowledgeBase, fact_id: str) -> FactValues:
         answers={key: str(value) for key, value in fact.answers.items()},
         as_of=fact.as_of,
         sources=tuple(source.id for source in fact.sources),
+        checked=fact.checked,
     )
 
 
@@ -181,6 +185,13 @@ def edited_text(original: str, fact_id: str, new: FactValues) -> str:
             del entry["answer"][language]
     if str(entry["as_of"]) != new.as_of:
         entry["as_of"] = DoubleQuotedScalarString(new.as_of)
+    if new.checked and str(entry.get("checked") or "") != new.checked:
+        if "checked" in entry:
+            entry["checked"] = DoubleQuotedScalarString(new.checked)
+        else:  # right after as_of
+            entry.insert(list(entry).index("as_of") + 1, "checked", DoubleQuotedScalarString(new.checked))
+    elif not new.checked and "checked" in entry:
+        del entry["checked"]
     sources = entry["sources"]
     if [str(source) for source in sources] == list(new.sources):
         pass
@@ -207,10 +218,14 @@ def validate_values(values: FactValues, knowledge: KnowledgeBase) -> FactValues:
     unknown = [source for source in values.sources if source not in knowledge.sources]
     if unknown:
         raise InvalidEdit(f"unknown sources: {', '.join(unknown)}")
+    checked = validate_date(values.checked) if (values.checked or "").strip() else None
+    if checked and parse_date(checked) > date.today():
+        raise InvalidEdit("the date last checked cannot be in the future")
     return FactValues(
         answers={lang: text for lang, text in answers.items() if text},
         as_of=validate_date(values.as_of),
         sources=tuple(values.sources),
+        checked=checked,
     )
 
 

@@ -31,8 +31,13 @@ SHORT_REPLY_WORDS = 8  # a reply this short that names a topic is an answer, who
 FOLLOW_UP_MAX_WORDS = 10
 # Intents a situation message keeps: they already lead to the check, or matter more than it.
 _KEPT_BY_A_SITUATION = CONTROL_INTENTS | {"inform", "check_eligibility"}
-# Intents a follow-up-shaped message with a year replaces: the ones digits and vagueness lead to.
-_REPLACED_BY_A_FOLLOW_UP = frozenset({"nlu_fallback", "ask_cap", "ask_2021_figures"})
+# Intents a follow-up-shaped message with a year replaces: the ones digits and vagueness lead to
+# ("how much?" with a year, after the caps, is about the caps: "pis en 2026, c'est combien?"; a year
+# the fees have no figures for is then answered as such), and "out of scope" for a bare "gotcha,
+# and how did 2023 look?".
+_REPLACED_BY_A_FOLLOW_UP = frozenset(
+    {"nlu_fallback", "ask_cap", "ask_2021_figures", "ask_fees", "out_of_scope"}
+)
 # Intents a bare "yep, received it" replaces: the ones NLU gives a reply it cannot place.
 _REPLACED_BY_A_BARE_ANSWER = frozenset(
     {

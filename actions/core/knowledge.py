@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from actions.core.eligibility import Assessment, Status
+from actions.core.fact_check import REVIEW_AFTER, parse_date
 from actions.core.settings import facts_path
 
 DEFAULT_LANGUAGE = "en"
@@ -57,6 +58,21 @@ class Fact:
     answers: dict[str, str]
     show_official_pages: bool = False
     years: tuple[int, ...] = ()  # the years its figures are about, when it has figures by year
+    lists_changes: int = 0  # how many of the newest dated changes follow the answer
+    checked: str | None = None  # when a person last confirmed it against the official page (ISO)
+
+    def due_for_review(self, today: date) -> bool:
+        """Never checked, or checked more than 180 days before `today`."""
+        return self.checked is None or today - parse_date(self.checked) > REVIEW_AFTER
+
+
+@dataclass(frozen=True)
+class Change:
+    """One dated change around IMP+ (a program replaced, closed or opened), with its sources."""
+
+    date: str
+    sources: tuple[Source, ...]
+    texts: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -99,9 +115,16 @@ class KnowledgeBase:
                 answers=dict(value["answer"]),
                 show_official_pages=bool(value.get("show_official_pages", False)),
                 years=tuple(int(year) for year in value.get("years", ())),
+                lists_changes=int(value.get("lists_changes", 0)),
+                checked=str(value["checked"]) if value.get("checked") else None,
             )
             for key, value in data.get("facts", {}).items()
         }
+        changes = (
+            Change(str(entry["date"]), tuple(self.sources[s] for s in entry["sources"]), dict(entry["text"]))
+            for entry in data.get("changes", ())
+        )
+        self.changes = tuple(sorted(changes, key=lambda change: change.date, reverse=True))
         self._by_intent = {fact.intent: fact for fact in self.facts.values()}
 
     @classmethod
@@ -177,17 +200,47 @@ class KnowledgeBase:
         )
         return f"{self._ui('official_pages_label', language)}{_colon(language)}\n{pages}"
 
-    def render_fact(self, fact: Fact, language: str = DEFAULT_LANGUAGE) -> str:
-        """A fact's answer, its sources and as-of date (and the official pages where needed)."""
+    def render_changes(self, count: int, language: str = DEFAULT_LANGUAGE) -> str:
+        """The newest dated changes, newest first, one line each with its date and sources."""
+        return "\n".join(
+            f"• {format_date(change.date, language)}{_colon(language)} {self.text(change.texts, language)} "
+            f"[{self.cite(change.sources, language)}]"
+            for change in self.changes[:count]
+        )
+
+    def render_fact(self, fact: Fact, language: str = DEFAULT_LANGUAGE, today: date | None = None) -> str:
+        """A fact's answer, its sources, as-of and last-checked dates (and the official pages where needed).
+
+        A fact nobody has confirmed against its official page within 180 days of `today` ends with a
+        short warning and the official pages.
+        """
         as_of = f"{self._ui('as_of_label', language)} {format_date(fact.as_of, language)}"
-        parts = [self.text(fact.answers, language), f"{self.cite(fact.sources, language)}. ({as_of})"]
-        if fact.show_official_pages:
+        if fact.checked:
+            checked = f"{self._ui('last_checked_label', language)} {format_date(fact.checked, language)}"
+        else:
+            checked = self._ui("never_checked", language)
+        dates = f"({as_of}; {checked})"
+        parts = [self.text(fact.answers, language)]
+        if fact.lists_changes:  # the newest dated changes, each citing its own sources
+            parts.append(self.render_changes(fact.lists_changes, language))
+        parts.append(f"{self.cite(fact.sources, language)}. {dates}")
+        due = fact.due_for_review(today or date.today())
+        if due:
+            parts.append(self._ui("review_warning", language))
+        if fact.show_official_pages or due:
             parts.append(self.official_pages(language))
         return "\n\n".join(parts)
 
+    @property
+    def newest_as_of(self) -> str:
+        """The as-of date of the most recent fact (ISO; dates of any precision compare as text)."""
+        return max(fact.as_of for fact in self.facts.values())
+
     def render_dont_know(self, language: str = DEFAULT_LANGUAGE) -> str:
-        """The honest "I don't know" answer with the official pages."""
-        return f"{self.text(self.data['dont_know'], language)}\n\n{self.official_pages(language)}"
+        """The honest "I don't know" answer, naming the newest fact's date, with the official pages."""
+        newest = format_date(self.newest_as_of, language)
+        text = self.text(self.data["dont_know"], language).replace("{newest}", newest)
+        return f"{text}\n\n{self.official_pages(language)}"
 
     def render_assessment(self, assessment: Assessment, language: str = DEFAULT_LANGUAGE) -> str:
         """A verdict with each criterion (status, reason, sources), next steps and pages."""

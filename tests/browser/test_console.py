@@ -213,7 +213,7 @@ def test_editing_a_fact_changes_the_answer_at_once(page: Page, console, restore_
     assistant, facts = console
     login(page, assistant, name="Fact Editor")
     page.get_by_role("link", name="Facts", exact=True).click()
-    page.get_by_role("link", name="permit_duration", exact=True).click()
+    page.locator("table:not(.log)").get_by_role("link", name="permit_duration", exact=True).click()
     expect(page.get_by_role("heading", name="Fact permit_duration")).to_be_visible()
     page.get_by_label("Answer (English)").fill(NEW_ANSWER)
     page.get_by_label("As of").fill("2026-11-25")
@@ -236,6 +236,32 @@ def test_editing_a_fact_changes_the_answer_at_once(page: Page, console, restore_
     screenshot(page, "console-06-fact-log")
     changes = page.request.get(f"{assistant.url}/staff/api/fact-changes").json()
     assert changes[0]["staff_name"] == "Fact Editor" and changes[0]["new"]["as_of"] == "2026-11-25"
+    assert_clean(page)
+
+
+def test_facts_due_for_review_are_listed_and_marking_one_checked_is_logged(
+    page: Page, console, restore_facts
+) -> None:
+    assistant, facts = console
+    today = time.strftime("%Y-%m-%d")
+    login(page, assistant, name="Fact Checker")
+    page.get_by_role("link", name="Facts", exact=True).click()
+    due = page.locator("ol.due")
+    expect(due.get_by_role("link", name="fees", exact=True)).to_be_visible()
+    before = rest(assistant, "console-before-check-" + uuid.uuid4().hex[:8], "how much are the fees?")
+    assert "not yet checked against the official page" in before and "⚠️" in before, before
+    due.get_by_role("link", name="fees", exact=True).click()
+    page.get_by_role("button", name="Mark checked today").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    expect(page.get_by_label("Last checked")).to_have_value(today)
+    assert f'checked: "{today}"' in facts.read_text(encoding="utf-8")
+    after = rest(assistant, "console-after-check-" + uuid.uuid4().hex[:8], "how much are the fees?")
+    assert "last checked against the official page" in after and "⚠️" not in after, after
+    page.get_by_role("link", name="Facts", exact=True).click()
+    expect(page.locator("ol.due").get_by_role("link", name="fees", exact=True)).to_have_count(0)
+    row = page.locator("table.log").get_by_role("row").filter(has_text="Fact Checker")
+    expect(row).to_contain_text(f"checked: never → {today}")
+    screenshot(page, "console-06b-fact-checked")
     assert_clean(page)
 
 

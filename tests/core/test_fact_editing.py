@@ -174,3 +174,28 @@ def test_a_long_new_answer_is_folded_into_readable_lines(facts, log) -> None:
     block = facts.read_text(encoding="utf-8").split("  permit_duration:")[1].split("  permit_type:")[0]
     assert "en: >-" in block
     assert max(len(line) for line in block.splitlines()) <= 110
+
+
+def test_marking_a_fact_checked_is_saved_and_logged_like_an_edit(facts, log) -> None:
+    old = values(facts)
+    assert old.checked is None
+    today = fe.date.today().isoformat()
+    _, new = fe.save_fact(facts, "permit_duration", edit(old, checked=today), "Ana", log)
+    assert new.checked == today and new.answers == old.answers
+    assert KnowledgeBase.load(facts).facts["permit_duration"].checked == today
+    assert f'as_of: "{old.as_of}"\n    checked: "{today}"' in facts.read_text(encoding="utf-8")
+    [change] = log.recent()
+    assert "checked" not in change.old and change.new["checked"] == today
+    _, cleared = fe.save_fact(facts, "permit_duration", edit(new, checked=None), "Ana", log)
+    assert (
+        cleared.checked is None
+        and "checked:" not in facts.read_text(encoding="utf-8").split("permit_type:")[0]
+    )
+
+
+@pytest.mark.parametrize("bad", ["2999-01-01", "yesterday", "2026-02-30"])
+def test_a_checked_date_in_the_future_or_malformed_is_refused(facts, log, bad) -> None:
+    before = facts.read_text(encoding="utf-8")
+    with pytest.raises(fe.InvalidEdit):
+        fe.save_fact(facts, "permit_duration", edit(values(facts), checked=bad), "Ana", log)
+    assert facts.read_text(encoding="utf-8") == before and log.recent() == []

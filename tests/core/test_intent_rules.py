@@ -56,6 +56,10 @@ def test_situation_intent(text: str, intent: str, forced: str | None) -> None:
         ("how many got PR in 2022?", "ask_2021_figures", None),  # not shaped as a follow-up
         ("and what was the cap in 2022 according to quebec.ca and IRCC and the article?", "ask_cap", None),
         ("and then?", "nlu_fallback", None),  # nothing to carry over
+        ("ok and in 2024 it's how much?", "ask_fees", "follow_up"),  # after the caps: the caps
+        ("cool, and what did 2022 look like", "out_of_scope", "follow_up"),
+        ("and how much are the fees for a family of four?", "ask_fees", None),  # no year, own question
+        ("and what's the weather like in 2024?", "ask_outside_sources", None),
     ],
 )
 def test_follow_up_intent(text: str, intent: str, forced: str | None) -> None:

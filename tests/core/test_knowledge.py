@@ -6,12 +6,13 @@ import itertools
 import re
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
-from actions.core.eligibility import Answer, Answers, CsqProgram, PrStatus, Residence, assess
+from actions.core.eligibility import Answer, Answers, CsqProgram, PrStatus, Residence, Verdict, assess
 from actions.core.knowledge import KnowledgeBase, format_date
 from actions.core.reloading import ReloadingFile
 from actions.core.settings import PROJECT_ROOT, facts_path
@@ -155,3 +156,95 @@ def test_the_pstq_reason_gives_the_date_the_pstq_replaced_the_prtq(knowledge: Kn
     assert "29 November 2024" in reason["en"] and "2025" not in reason["en"]
     assert "29 novembre 2024" in reason["fr"] and "2025" not in reason["fr"]
     assert "2024-11-29" in SOURCES_TEXT
+
+
+def test_the_programs_answer_says_neither_named_program_selects_new_candidates(
+    knowledge: KnowledgeBase,
+) -> None:
+    """Fact sheet 2024-2026: PSTQ replaced PRTQ 2024-11-29, the pilot ended 2026-01-01, PEQ closed."""
+    fact = knowledge.fact_for_intent("ask_csq_programs")
+    english, french = fact.answers["en"], fact.answers["fr"]
+    for said in ("29 November 2024", "1 January 2026", "19 November 2025", "inference", "still counts"):
+        assert said in english, said
+    for said in ("29 novembre 2024", "1er janvier 2026", "19 novembre 2025", "déduction", "compte toujours"):
+        assert said in french, said
+    assert "unknown" in english and "on ignore" in french  # a PSTQ CSQ: not known either way
+    assert fact.as_of == max(source.date for source in fact.sources)
+
+
+def test_the_status_answer_says_the_2026_public_policy_is_not_imp_plus(knowledge: KnowledgeBase) -> None:
+    fact = knowledge.fact_for_intent("ask_program_status")
+    english, french = knowledge.render_fact(fact), knowledge.render_fact(fact, "fr")
+    assert "It is not IMP+" in english and "already in Quebec" in english
+    assert "Ce n'est pas le PMI+" in french and "déjà au Québec" in french
+    assert "public_policy_2026" in {source.id for source in fact.sources}
+
+
+def test_i_dont_know_names_the_newest_facts_date_from_the_facts(knowledge: KnowledgeBase) -> None:
+    """Never a hard-coded "newest from July 2025": the date follows the facts file."""
+    newest = knowledge.newest_as_of
+    assert newest == max(fact.as_of for fact in knowledge.facts.values())
+    assert f"newest dated {format_date(newest)})" in knowledge.render_dont_know("en")
+    assert f"date du {format_date(newest, 'fr')})" in knowledge.render_dont_know("fr")
+    data = yaml.safe_load(facts_path().read_text(encoding="utf-8"))
+    data["facts"]["program_status"]["as_of"] = "2027-02-03"
+    later = KnowledgeBase(data)
+    assert "newest dated 3 February 2027)" in later.render_dont_know("en")
+    assert "date du 3 février 2027)" in later.render_dont_know("fr")
+
+
+def test_a_csq_of_a_closed_program_still_counts_and_a_pstq_csq_cannot_be_told(
+    knowledge: KnowledgeBase,
+) -> None:
+    english = knowledge.render_assessment(
+        assess(Answers(Residence.ABROAD, CsqProgram.PRTQ, Answer.YES, Answer.YES, PrStatus.IN_PROCESS))
+    )
+    assert "It still counts" in english and "1 January 2026" in english
+    pstq = assess(Answers(Residence.ABROAD, CsqProgram.PSTQ, Answer.YES, Answer.YES, PrStatus.IN_PROCESS))
+    assert pstq.verdict is Verdict.CANNOT_TELL
+    text = knowledge.render_assessment(pstq, "fr")
+    assert "je ne peux donc pas trancher" in text and "quebec.ca/immigration" in text
+
+
+def test_the_status_answer_lists_the_newest_dated_changes_newest_first(knowledge: KnowledgeBase) -> None:
+    fact = knowledge.fact_for_intent("ask_program_status")
+    listed = knowledge.changes[: fact.lists_changes]
+    assert [change.date for change in knowledge.changes] == sorted(
+        (change.date for change in knowledge.changes), reverse=True
+    )
+    assert fact.as_of == max(source.date for source in fact.sources)
+    assert {source.id for change in listed for source in change.sources} <= {s.id for s in fact.sources}
+    for language in ("en", "fr"):
+        text = knowledge.render_fact(fact, language)
+        positions = [text.index(f"• {format_date(change.date, language)}") for change in listed]
+        assert positions == sorted(positions)
+        assert all(change.texts[language] in text for change in listed)
+        assert "quebec.ca/immigration" in text
+    older = knowledge.changes[fact.lists_changes :]
+    assert all(change.texts["en"] not in knowledge.render_fact(fact) for change in older)
+    assert "1 January 2026" in knowledge.render_fact(fact)  # the pilot's end, 2026-01-01
+
+
+def test_every_change_is_dated_sourced_and_in_both_languages(knowledge: KnowledgeBase) -> None:
+    sheet = SOURCES_TEXT.replace(",", "")
+    for change in knowledge.changes:
+        assert DATE.match(change.date) and change.date in SOURCES_TEXT, change.date
+        assert change.sources and change.texts["en"].strip() and change.texts["fr"].strip()
+        for number in re.findall(r"\d[\d,]*", change.texts["en"]):
+            assert number.replace(",", "") in sheet, (number, change.date)
+
+
+def test_answers_show_when_a_fact_was_last_checked_and_warn_after_180_days() -> None:
+    data = yaml.safe_load(facts_path().read_text(encoding="utf-8"))
+    data["facts"]["permit_duration"]["checked"] = "2026-06-01"
+    knowledge = KnowledgeBase(data)
+    fact = knowledge.facts["permit_duration"]
+    fresh = knowledge.render_fact(fact, today=date(2026, 11, 28))  # 180 days later
+    assert "last checked against the official page 1 June 2026" in fresh
+    assert "⚠️" not in fresh and "Official pages" not in fresh
+    stale = knowledge.render_fact(fact, "fr", today=date(2026, 11, 29))  # 181 days later
+    assert "dernière vérification sur la page officielle : 1er juin 2026" in stale
+    assert "⚠️ Personne n'a vérifié ceci" in stale and "quebec.ca/immigration" in stale
+    never = knowledge.render_fact(knowledge.facts["fees"], today=date(2026, 11, 29))
+    assert "not yet checked against the official page" in never and "⚠️" in never
+    assert never.count("Official pages") == 1
