@@ -12,6 +12,10 @@
   when NLU took it for the fallback or for a figures question (digits pull that way).
 - A statement that thanks and asks nothing ("ok thanks, I'll wait here", « super, c'est ce que je
   voulais savoir, merci ») is `thank`, when NLU took it for a question or did not understand it.
+- "What's new?" (« quoi de neuf? », "has anything changed lately?", « qu'est-ce qui a changé
+  dernièrement? ») about the program, not about one's own file, is `ask_program_status`, whose
+  answer lists the newest dated changes around IMP+ (whats_new_intent). A greeting followed only
+  by « quoi de neuf » ("salut, quoi de neuf") stays a greeting.
 - A deletion request that opens with a plain yes or no ("yes go ahead and delete it all", « non
   attendez, effacez rien ») answers the one question the assistant asks about deletion, its
   confirmation: `affirm` / `deny` (deletion_reply_intent).
@@ -213,6 +217,38 @@ def vocabulary_value(vocabulary: Vocabulary, phrases: set[Any], value: str) -> b
     return any(vocabulary.normalise("answer", str(phrase)) == value for phrase in phrases)
 
 
+# "What's new?" in both languages, on the folded text (lower case, no accents).
+_WHATS_NEW = re.compile(
+    r"\b(?:what'?s new|what is new|anything new|anything changed|any (?:recent )?changes|"
+    r"what(?:'s| has)? changed|what changed|has anything changed|did anything change|"
+    r"(?:latest|recent) (?:news|updates?|changes)|any (?:news|updates?)|"
+    r"quoi de (?:neuf|nouveau)|du nouveau|des nouvelles|qu'est-ce qui a change|quoi qui a change|"
+    r"(?:ca|ils) a(?:-tu)? change|des changements|dernieres nouvelles|nouveautes?)\b"
+)
+# Words that make it about one's own file or something else than the program ("any news on MY file").
+_NOT_ABOUT_THE_PROGRAM = re.compile(
+    r"\b(?:my|mine|mon|ma|mes|application|file|demande|dossier|permis|permit|fees?|frais|cap|plafond)\b"
+)
+_GREETING_ONLY = re.compile(
+    r"(?:(?:salut|slt|allo+|bonjour|bonsoir|coucou|yo|hey|hi|hello|toi|tout le monde)[\s,!.]*)+"
+    r"(?:quoi de neuf|what'?s new)[\s?!.]*"
+)
+WHATS_NEW_MAX_WORDS = 12
+_KEPT_BY_WHATS_NEW = CONTROL_INTENTS | {"inform", "check_eligibility", "ask_program_status"}
+
+
+def whats_new_intent(text: str, intent: str | None) -> str | None:
+    """`ask_program_status` (its answer lists the newest dated changes) for "what's new?", else None."""
+    folded = fold(text)
+    if intent in _KEPT_BY_WHATS_NEW or len(folded.split()) > WHATS_NEW_MAX_WORDS:
+        return None
+    if not _WHATS_NEW.search(folded) or _NOT_ABOUT_THE_PROGRAM.search(folded):
+        return None
+    if _GREETING_ONLY.fullmatch(folded):
+        return None  # "salut, quoi de neuf": a greeting
+    return "ask_program_status"
+
+
 def corrected_intent(
     text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
 ) -> str | None:
@@ -224,6 +260,7 @@ def corrected_intent(
         or situation_intent(text, intent, entities, vocabulary)
         or answer_intent(text, intent, entities, vocabulary)
         or thanks_intent(text, intent, entities)
+        or whats_new_intent(text, intent)
     )
 
 

@@ -14,6 +14,7 @@ from actions.core.intent_rules import (
     situation_intent,
     thanks_intent,
     unsure_of_a_fact,
+    whats_new_intent,
     words,
 )
 from actions.core.vocabulary import default_vocabulary
@@ -199,3 +200,22 @@ def test_no_known_word_never_judges_without_a_vocabulary() -> None:
 
 def test_words_are_folded_and_exclude_digits() -> None:
     assert words("Frais 255 $, c'est ÇA?") == ["frais", "c", "est", "ca"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "forced"),
+    [
+        ("quoi de neuf?", "greet", "ask_program_status"),
+        ("what's new with IMP+?", "ask_about_program", "ask_program_status"),
+        ("has anything changed lately?", "nlu_fallback", "ask_program_status"),
+        ("qu'est-ce qui a changé dernièrement?", "ask_outside_sources", "ask_program_status"),
+        ("y a-tu du nouveau avec le PMI+?", "ask_about_program", "ask_program_status"),
+        ("salut, quoi de neuf", "greet", None),  # a greeting
+        ("any news on my application?", "ask_outside_sources", None),  # one's own file
+        ("des nouvelles de ma demande?", "ask_outside_sources", None),
+        ("what changed in the cap between 2022 and 2023", "ask_cap", None),  # another topic
+        ("stop, what's new is not my question", "stop", None),  # control intents are kept
+    ],
+)
+def test_whats_new_intent(text: str, intent: str, forced: str | None) -> None:
+    assert whats_new_intent(text, intent) == forced
