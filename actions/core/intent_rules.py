@@ -222,7 +222,7 @@ _WHATS_NEW = re.compile(
     r"\b(?:what'?s new|what is new|anything new|anything changed|any (?:recent )?changes|"
     r"what(?:'s| has)? changed|what changed|has anything changed|did anything change|"
     r"(?:latest|recent) (?:news|updates?|changes)|any (?:news|updates?)|"
-    r"quoi de (?:neuf|nouveau)|du nouveau|des nouvelles|qu'est-ce qui a change|quoi qui a change|"
+    r"quoi d(?:e |')(?:neuf|nouveau)|du nouveau|des nouvelles|qu'est-ce qui a change|quoi qui a change|"
     r"(?:ca|ils) a(?:-tu)? change|des changements|dernieres nouvelles|nouveautes?)\b"
 )
 # Words that make it about one's own file or something else than the program ("any news on MY file").
@@ -231,7 +231,7 @@ _NOT_ABOUT_THE_PROGRAM = re.compile(
 )
 _GREETING_ONLY = re.compile(
     r"(?:(?:salut|slt|allo+|bonjour|bonsoir|coucou|yo|hey|hi|hello|toi|tout le monde)[\s,!.]*)+"
-    r"(?:quoi de neuf|what'?s new)[\s?!.]*"
+    r"(?:quoi d(?:e |')neuf|what'?s new)[\s?!.]*"
 )
 WHATS_NEW_MAX_WORDS = 12
 _KEPT_BY_WHATS_NEW = CONTROL_INTENTS | {"inform", "check_eligibility", "ask_program_status"}

@@ -206,6 +206,8 @@ def test_words_are_folded_and_exclude_digits() -> None:
     ("text", "intent", "forced"),
     [
         ("quoi de neuf?", "greet", "ask_program_status"),
+        ("quoi d'neuf?", "greet", "ask_program_status"),
+        ("salut toi, quoi d'neuf", "greet", None),
         ("what's new with IMP+?", "ask_about_program", "ask_program_status"),
         ("has anything changed lately?", "nlu_fallback", "ask_program_status"),
         ("qu'est-ce qui a changé dernièrement?", "ask_outside_sources", "ask_program_status"),
