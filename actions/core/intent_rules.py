@@ -16,6 +16,9 @@
   dernièrement? ») about the program, not about one's own file, is `ask_program_status`, whose
   answer lists the newest dated changes around IMP+ (whats_new_intent). A greeting followed only
   by « quoi de neuf » ("salut, quoi de neuf") stays a greeting.
+- A question whether a program IMP+ names is still open ("is the AI pilot still open?", « le PRTQ
+  existe-tu encore? ») is `ask_csq_programs`, whose answer says both programs no longer select new
+  candidates, with dates, never an answer of the check (program_still_open_intent).
 - A deletion request that opens with a plain yes or no ("yes go ahead and delete it all", « non
   attendez, effacez rien ») answers the one question the assistant asks about deletion, its
   confirmation: `affirm` / `deny` (deletion_reply_intent).
@@ -249,6 +252,33 @@ def whats_new_intent(text: str, intent: str | None) -> str | None:
     return "ask_program_status"
 
 
+# "Still open?" about a program, on the folded text.
+_STILL_OPEN = re.compile(
+    r"\bstill (?:open|running|a thing|around|exists?|accepting|taking|active|going|available|on)\b|"
+    r"\b(?:ended|closed|shut down|discontinued|cancel+ed|over)\b|"
+    r"\bencore (?:ouvert|la|actif|en vigueur|disponible|bon)\b|\bexiste(?:-tu|-t-il)? encore\b|"
+    r"\b(?:prend|accepte|roule)(?:-tu|-t-il|nt)? encore\b|\b(?:a|ont)(?:-tu|-t-il)? (?:pris fin|ferme)\b|"
+    r"\best (?:fini|ferme|termine)\b"
+)
+
+
+_SITUATION_LABELS = frozenset({"location", "pr_status", "csq_validity"})
+_NAMES_IMP_PLUS = re.compile(r"\b(?:imp|pmi)\b|mobilit")
+
+
+def program_still_open_intent(
+    text: str, intent: str | None, entities: Iterable[Mapping[str, Any]]
+) -> str | None:
+    """`ask_csq_programs` for a question whether a named program is still open, else None."""
+    labels = {e.get("entity") for e in entities}
+    if intent in CONTROL_INTENTS or "program" not in labels or labels & _SITUATION_LABELS:
+        return None  # a situation ("in Paris, AI pilot CSQ, still open?") is left to the check
+    folded = fold(text)
+    if not _STILL_OPEN.search(folded) or _NAMES_IMP_PLUS.search(folded) or not asks_something(text, entities):
+        return None  # "is IMP+ over now that the PRTQ got replaced?" asks about IMP+ itself
+    return "ask_csq_programs"
+
+
 def corrected_intent(
     text: str, intent: str | None, entities: Iterable[Mapping[str, Any]], vocabulary: Vocabulary
 ) -> str | None:
@@ -258,6 +288,7 @@ def corrected_intent(
         deletion_reply_intent(text, intent)
         or follow_up_intent(text, intent, entities)
         or situation_intent(text, intent, entities, vocabulary)
+        or program_still_open_intent(text, intent, entities)
         or answer_intent(text, intent, entities, vocabulary)
         or thanks_intent(text, intent, entities)
         or whats_new_intent(text, intent)

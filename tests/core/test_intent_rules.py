@@ -11,6 +11,7 @@ from actions.core.intent_rules import (
     deletion_reply_intent,
     follow_up_intent,
     no_known_word,
+    program_still_open_intent,
     situation_intent,
     thanks_intent,
     unsure_of_a_fact,
@@ -221,3 +222,22 @@ def test_words_are_folded_and_exclude_digits() -> None:
 )
 def test_whats_new_intent(text: str, intent: str, forced: str | None) -> None:
     assert whats_new_intent(text, intent) == forced
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "forced"),
+    [
+        ("is the AI pilot still open?", "inform", "ask_csq_programs"),
+        ("is the tech pilot still a thing?", "inform", "ask_csq_programs"),
+        ("le pilote IA existe-tu encore?", "inform", "ask_csq_programs"),
+        ("le programme régulier prend-tu encore du monde?", "ask_program_status", "ask_csq_programs"),
+        ("my CSQ is from the AI pilot, still valid", "inform", None),  # an answer, asks nothing
+        ("I'm in Paris, CSQ from the AI pilot, is it still open?", "check_eligibility", None),  # a situation
+        ("is IMP+ still open?", "ask_program_status", None),  # no program of the check named
+        ("stop, the pilot is over", "stop", None),
+        ("is IMP+ finished now that the PRTQ was replaced?", "ask_program_status", None),  # about IMP+
+        ("le PMI+ est-il fini depuis que le PRTQ a été remplacé?", "ask_program_status", None),
+    ],
+)
+def test_program_still_open_intent(text: str, intent: str, forced: str | None) -> None:
+    assert program_still_open_intent(text, intent, ruler_entities(text)) == forced
