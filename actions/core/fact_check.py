@@ -91,12 +91,18 @@ def check_knowledge(data: Mapping[str, Any], source_texts: Iterable[str]) -> lis
     return problems
 
 
+def checked_date(checked: Any) -> date | None:
+    """The date a fact was last checked, None when never (absent or not a date)."""
+    return parse_date(str(checked)) if checked and _ISO.match(str(checked)) else None
+
+
+def is_due(checked: date | None, today: date) -> bool:
+    """Never checked, or checked more than 180 days before `today`."""
+    return checked is None or today - checked > REVIEW_AFTER
+
+
 def due_for_review(data: Mapping[str, Any], today: date) -> list[tuple[str, date | None]]:
     """(fact id, date last checked) of the facts not checked within 180 days, never checked first."""
-    due = []
-    for key, fact in (data.get("facts") or {}).items():
-        checked = fact.get("checked")
-        when = parse_date(str(checked)) if checked and _ISO.match(str(checked)) else None
-        if when is None or today - when > REVIEW_AFTER:
-            due.append((key, when))
+    checked = {key: checked_date(fact.get("checked")) for key, fact in (data.get("facts") or {}).items()}
+    due = [(key, when) for key, when in checked.items() if is_due(when, today)]
     return sorted(due, key=lambda row: (row[1] is not None, row[1] or date.min, row[0]))

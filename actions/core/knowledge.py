@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from actions.core.eligibility import Assessment, Status
-from actions.core.fact_check import REVIEW_AFTER, parse_date
+from actions.core.fact_check import checked_date, is_due
 from actions.core.settings import facts_path
 
 DEFAULT_LANGUAGE = "en"
@@ -63,7 +63,7 @@ class Fact:
 
     def due_for_review(self, today: date) -> bool:
         """Never checked, or checked more than 180 days before `today`."""
-        return self.checked is None or today - parse_date(self.checked) > REVIEW_AFTER
+        return is_due(checked_date(self.checked), today)
 
 
 @dataclass(frozen=True)
