@@ -92,8 +92,11 @@ def check_knowledge(data: Mapping[str, Any], source_texts: Iterable[str]) -> lis
 
 
 def checked_date(checked: Any) -> date | None:
-    """The date a fact was last checked, None when never (absent or not a date)."""
-    return parse_date(str(checked)) if checked and _ISO.match(str(checked)) else None
+    """The date a fact was last checked, None when never (absent, or not a real date)."""
+    try:
+        return parse_date(str(checked)) if checked else None
+    except ValueError:
+        return None  # the fact-sheet check reports it
 
 
 def is_due(checked: date | None, today: date) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.core.fact_check import check_knowledge, due_for_review, numbers_in, parse_date
+from actions.core.fact_check import check_knowledge, checked_date, due_for_review, numbers_in, parse_date
 from actions.core.settings import PROJECT_ROOT, facts_path
 
 SOURCE_TEXTS = [path.read_text(encoding="utf-8") for path in (PROJECT_ROOT / "docs" / "sources").iterdir()]
@@ -60,3 +60,10 @@ def test_due_for_review_lists_never_checked_then_oldest_first() -> None:
     assert due_for_review(data, date(2026, 11, 30)) == [("b", None), ("c", date(2025, 1, 10))]
     assert [key for key, _ in due_for_review(data, date(2027, 6, 1))] == ["b", "c", "a", "d"]
     assert [key for key, _ in due_for_review(data, date(2026, 12, 28))] == ["b", "c"]  # a: 180 days
+
+
+def test_a_malformed_checked_date_reads_as_never_checked() -> None:
+    for bad in ("2026-13-45", "someday", "2026-02-30"):
+        assert checked_date(bad) is None
+        assert due_for_review({"facts": {"x": {"checked": bad}}}, date(2026, 11, 30)) == [("x", None)]
+    assert checked_date("2026-11-01") == date(2026, 11, 1) and checked_date(None) is None
