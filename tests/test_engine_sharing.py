@@ -23,7 +23,7 @@ from actions.core.handoff import ASKED
 from actions.core.repository import shared_engine
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import handoff
-from rasa_plugins.staff_console import StaffConsole
+from rasa_plugins.console.channel import StaffConsole
 from rasa_plugins.tracker_store import EnvSQLTrackerStore
 from rasa_plugins.widget import WidgetStatic
 from tests.conftest import POSTGRES_ADMIN_URL
