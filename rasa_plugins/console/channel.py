@@ -141,9 +141,20 @@ class StaffConsole(InputChannel):
         """The console's routes; `on_new_message` is never called."""
         staff = Blueprint("imp_staff_console", __name__)
         pages, handoffs, guarded = self.pages, self.handoffs, self.guarded
-        staff.add_route(self.index, "/", methods=["GET"], name="index", strict_slashes=False)
-        staff.add_route(self.login, "/login", methods=["GET", "POST"], name="login")
-        staff.add_route(self.static_css, "/static/console.css", methods=["GET"], name="css")
+
+        # Sanic marks each handler with its blueprint's name: a function, not a bound method.
+        @staff.route("/", methods=["GET"], strict_slashes=False)
+        async def index(request: Request) -> HTTPResponse:
+            return await self.index(request)
+
+        @staff.route("/login", methods=["GET", "POST"])
+        async def login(request: Request) -> HTTPResponse:
+            return await self.login(request)
+
+        @staff.route("/static/console.css", methods=["GET"])
+        async def css(request: Request) -> HTTPResponse:
+            return await self.static_css(request)
+
         staff.add_route(guarded(pages.logout), "/logout", methods=["POST"], name="logout")
         staff.add_route(guarded(pages.conversations), "/conversations", methods=["GET"], name="conversations")
         staff.add_route(guarded(pages.transcript), "/transcript", methods=["GET"], name="transcript")

@@ -65,7 +65,7 @@ class FactRow:
     as_of: str
     checked: str | None
     sources: tuple[str, ...]
-    answer: str
+    answer: str  # on one line
 
 
 def _text(value: Any) -> str:
@@ -103,7 +103,7 @@ def fact_rows(knowledge: KnowledgeBase) -> list[FactRow]:
             fact.as_of,
             fact.checked,
             tuple(s.id for s in fact.sources),
-            knowledge.text(fact.answers, "en"),
+            " ".join(knowledge.text(fact.answers, "en").split()),
         )
         for fact in knowledge.facts.values()
     ]
@@ -279,19 +279,19 @@ class ConsolePages:
         question: str = "",
         language: str = "en",
         answer: queries.ConsoleAnswer | None = None,
-        status: int = 200,
+        missing: bool = False,
     ) -> HTTPResponse:
-        """The question box, and the answer when there is one (400: no question typed)."""
+        """The question box, and the answer when there is one (400 when no question was typed)."""
         return html_page(
             "ask.html",
-            status,
+            400 if missing else 200,
             title="Ask",
             active="ask",
             session=session,
             question=question,
             language=language,
             answer=answer,
-            missing=status == 400,
+            missing=missing,
         )
 
     async def ask(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
@@ -305,7 +305,7 @@ class ConsolePages:
         question = (form.get("question") or "").strip()[:1000]
         language = form.get("language") if form.get("language") in LANGUAGES else "en"
         if not question:
-            return self.ask_page(session, status=400)
+            return self.ask_page(session, missing=True)
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or not agent.is_ready():
             return error_page(503, "Not ready", "The assistant's model is not loaded yet.", session)

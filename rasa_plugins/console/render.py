@@ -38,12 +38,6 @@ def fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
 
 
-def shorten(text: str, length: int = 140) -> str:
-    """The text on one line, cut with an ellipsis beyond `length` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= length else text[: length - 1] + "…"
-
-
 def _environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("rasa_plugins.console", "templates"),
@@ -53,7 +47,6 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["time"] = fmt_time
-    environment.filters["shorten"] = shorten
     environment.globals["NAV"] = NAV
     return environment
 

@@ -230,3 +230,11 @@ def test_ask_without_a_question_is_a_400_with_the_form(pages: ConsolePages) -> N
     assert '<p class="error">Type a question.</p>' in body(reply) and 'name="question"' in body(reply)
     get = body(asyncio.run(pages.ask(FakeRequest(), SESSION)))
     assert "The answer the assistant gives, with its sources." in get
+
+
+def test_the_facts_table_cuts_long_answers_on_one_line() -> None:
+    long = FactRow("fees", "ask_fees", "2024", None, ("seed",), "word " * 40 + "end")
+    html = render("facts.html", **{**CONTEXTS["facts.html"], "facts": [long]})
+    assert f"<td>{('word ' * 40)[:139]}…</td>" in html
+    short = FactRow("fees", "ask_fees", "2024", None, ("seed",), "x" * 140)
+    assert f"<td>{'x' * 140}</td>" in render("facts.html", **{**CONTEXTS["facts.html"], "facts": [short]})
