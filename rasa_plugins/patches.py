@@ -229,9 +229,9 @@ def to_install(speed_on: bool) -> list[Patch]:
     ]
 
 
-def check_version(patches: Iterable[Patch], installed: str) -> None:
+def check_version(selected: Iterable[Patch], installed: str) -> None:
     """Raise UnverifiedRasaVersion if a patch was verified with another Rasa than `installed`."""
-    unverified = [patch for patch in patches if patch.verified != installed]
+    unverified = [patch for patch in selected if patch.verified != installed]
     if not unverified:
         return
     verified = ", ".join(sorted({patch.verified for patch in unverified}))
@@ -314,11 +314,9 @@ def _restore(patch: Patch) -> None:
 
 
 def _resolve(path: str) -> Any:
-    """The object at a dotted path "module.name[.attribute…]"; PatchError if there is none.
-
-    Never an ImportError or AttributeError: Rasa would take it for a tracker store class it
-    cannot find and quietly use an in-memory store instead.
-    """
+    """The object at a dotted path "module.name[.attribute…]"; PatchError if there is none."""
+    # Never an ImportError or AttributeError out of here: Rasa would take it, raised while it
+    # builds the tracker store, for a class it cannot find and quietly use an in-memory store.
     parts = path.split(".")
     for split in range(len(parts) - 1, 0, -1):
         module = ".".join(parts[:split])

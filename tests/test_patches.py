@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ import rasa
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import patches
 from rasa_plugins.patches import Applied, Kind, Patch
+from tests.assistant import free_port
 
 ASSIGNED = [patch for patch in patches.PATCHES if patch.applied is Applied.BY_INSTALL]
 MISSING = object()
@@ -233,3 +236,42 @@ def test_importing_the_plugins_installs_nothing_and_building_the_store_installs_
     after_imports, after_store = result.stdout.strip().splitlines()[-2:]
     assert after_imports == "[]"
     assert after_store == str(sorted(patch.name for patch in ASSIGNED))
+
+
+@pytest.mark.e2e
+def test_rasa_run_refuses_to_start_on_an_unverified_rasa_version(tmp_path: Path) -> None:
+    """The refusal stops `rasa run` with the message (not Rasa's silent in-memory store fallback)."""
+    # The Rasa server builds the tracker store before it loads the model: no model is needed.
+    (tmp_path / "sitecustomize.py").write_text("import rasa\n\nrasa.__version__ = '3.6.99'\n")
+    (tmp_path / "credentials.yml").write_text("rest:\n")
+    log = tmp_path / "rasa.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [
+                *(str(PROJECT_ROOT / ".venv" / "bin" / "rasa"), "run", "--model", "models"),
+                *("--endpoints", "endpoints.yml", "--credentials", str(tmp_path / "credentials.yml")),
+                *("--port", str(free_port())),
+            ],
+            cwd=PROJECT_ROOT,
+            env={
+                **os.environ,
+                "PYTHONPATH": f"{tmp_path}:{PROJECT_ROOT}",
+                "RASA_TELEMETRY_ENABLED": "false",
+                "IMP_ACTION_ENDPOINT": "http://127.0.0.1:9/webhook",
+                "IMP_DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}",
+                "IMP_RASA_PATCHES": "off",
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        assert process.wait(timeout=120) != 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    text = " ".join(log.read_text(errors="replace").split())
+    assert "Rasa 3.6.99 is installed, but the patches of rasa_plugins/patches.py" in text
+    assert "verified with Rasa 3.6.21 only" in text and "IMP_RASA_PATCHES=off" in text
+    assert not (tmp_path / "never.db").exists()  # refused before anything was touched
