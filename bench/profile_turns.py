@@ -8,8 +8,8 @@
 `baseline` needs --model (a `rasa init` bot's model) and keeps the conversation in memory;
 `assistant` uses the model of scripts/train.sh, the project's SQL tracker store (windowed
 unless IMP_TRACKER_WINDOW_TURNS=0), endpoints.yml's action endpoint (on --action-url), a running
-action server and rasa_plugins.speedups as wired (`--without session,past_states` or `--without
-all` puts Rasa's own code back, to measure each). Only the turns from
+action server and rasa_plugins.patches as wired (`--without session,past_states` or `--without
+all` puts Rasa's own code back for those speed patches, to measure each). Only the turns from
 --profile-from on run inside `profiled_turn`, so `summary` counts only their samples.
 """
 
@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.conversations import ASSISTANT_CONVERSATIONS, BASELINE_CONVERSATIONS, long_conversation  # noqa: E402
+from rasa_plugins import patches  # noqa: E402
 
 MARK = "profiled_turn"
 
@@ -49,43 +50,17 @@ async def plain_turn(agent: object, message: str, sender: str) -> None:
     await agent.handle_message(UserMessage(message, CollectingOutputChannel(), sender))  # type: ignore[attr-defined]
 
 
-# What `--without` can turn back into Rasa as shipped (rasa_plugins.speedups and endpoints.yml).
+# What `--without` can turn back into Rasa as shipped: the speed patches of rasa_plugins/patches.py
+# (by name; "session" is EndpointConfig.request and .session) and endpoints.yml's selective domain.
 WITHOUT = (
-    "validate",
-    "resolve_by_type",
-    "session",
-    "past_states",
-    "graph_runner",
-    "tf_predict",
-    "gc_freeze",
+    *dict.fromkeys(patch.name for patch in patches.entries(kind=patches.Kind.SPEED)),
     "selective_domain",
 )
 
 
 def restore_rasa(names: list[str]) -> None:
-    """Put Rasa's own code back for the named speed-ups ("all": every one)."""
-    from rasa.core.actions.action import RemoteAction
-    from rasa.shared.core.events import Event
-    from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.utils.endpoints import EndpointConfig
-
-    from rasa_plugins import gc_freeze, graph_runner, speedups, tf_predict
-
-    if "validate" in names:
-        RemoteAction._validate_action_result = speedups._rasa_validate_action_result  # type: ignore[method-assign]
-    if "resolve_by_type" in names:
-        Event.resolve_by_type = staticmethod(speedups._rasa_resolve_by_type)  # type: ignore[method-assign]
-    if "session" in names:
-        EndpointConfig.request = speedups._rasa_request  # type: ignore[method-assign]
-        EndpointConfig.session = speedups._rasa_session  # type: ignore[method-assign]
-    if "past_states" in names:
-        DialogueStateTracker.past_states = speedups._rasa_past_states  # type: ignore[method-assign]
-    if "graph_runner" in names:
-        graph_runner.uninstall()
-    if "tf_predict" in names:
-        tf_predict.uninstall()
-    if "gc_freeze" in names:
-        gc_freeze.uninstall()
+    """Put Rasa's own code back for the named speed patches ("all": every one)."""
+    patches.uninstall([name for name in names if name != "selective_domain"])
 
 
 def play(args: argparse.Namespace) -> None:
@@ -100,8 +75,9 @@ def play(args: argparse.Namespace) -> None:
     if args.bot == "assistant":
         from rasa.utils.endpoints import read_endpoint_config
 
-        from rasa_plugins.tracker_store import EnvSQLTrackerStore  # installs rasa_plugins.speedups
+        from rasa_plugins.tracker_store import EnvSQLTrackerStore
 
+        store = EnvSQLTrackerStore(host=args.database)  # installs rasa_plugins.patches, as in `rasa run`
         restore_rasa(args.without)
         os.environ["IMP_ACTION_ENDPOINT"] = args.action_url
         action_endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
@@ -119,7 +95,7 @@ def play(args: argparse.Namespace) -> None:
         )
         agent = Agent.load(
             model,
-            tracker_store=EnvSQLTrackerStore(host=args.database),
+            tracker_store=store,
             lock_store=InMemoryLockStore(),
             action_endpoint=action_endpoint,
         )

@@ -23,6 +23,7 @@ from rasa.core.agent import Agent
 
 logger = logging.getLogger(__name__)
 
+# Rasa's original (rasa_plugins.patches installs ours and keeps it as `_imp_rasa_load_model`).
 _rasa_load_model = getattr(Agent, "_imp_rasa_load_model", Agent.load_model)
 
 
@@ -34,14 +35,3 @@ def _load_model(self: Agent, *args: Any, **kwargs: Any) -> Any:
     gc.freeze()
     logger.debug("Froze %d objects after loading the model.", gc.get_freeze_count())
     return result
-
-
-def install() -> None:
-    """Replace Agent.load_model (idempotent); Rasa's stays as `_imp_rasa_load_model`."""
-    Agent._imp_rasa_load_model = _rasa_load_model  # type: ignore[attr-defined]
-    Agent.load_model = _load_model  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    """Put Rasa's Agent.load_model back (for comparisons)."""
-    Agent.load_model = _rasa_load_model  # type: ignore[method-assign]

@@ -41,6 +41,7 @@ from rasa.shared.nlu.constants import TEXT
 
 logger = logging.getLogger(__name__)
 
+# Rasa's original (rasa_plugins.patches installs ours and keeps it as `_imp_rasa_run`).
 _rasa_run = getattr(DaskGraphRunner, "_imp_rasa_run", DaskGraphRunner.run)
 
 # How many TED predictions were skipped and run (read by tests and the profile script).
@@ -156,14 +157,3 @@ def _is_ensemble(node: GraphNode) -> bool:
 def _output(value: Any) -> Any:
     """A node's output from its `(name, output)` pair."""
     return value[1] if isinstance(value, tuple) and len(value) == 2 else None
-
-
-def install() -> None:
-    """Replace DaskGraphRunner.run (idempotent); Rasa's stays as `_imp_rasa_run`."""
-    DaskGraphRunner._imp_rasa_run = _rasa_run  # type: ignore[attr-defined]
-    DaskGraphRunner.run = run  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    """Put Rasa's DaskGraphRunner.run back (for comparisons)."""
-    DaskGraphRunner.run = _rasa_run  # type: ignore[method-assign]

@@ -1,8 +1,9 @@
 """Handoff on the Rasa server: the assistant stays quiet while a person has the conversation,
 and staff messages reach the user's channel and the transcript.
 
-`install()` (called by rasa_plugins/tracker_store.py) wraps `MessageProcessor.handle_message`,
-which the agent calls inside the conversation's lock: when the conversation's handoff is
+`rasa_plugins.patches.install()` replaces `MessageProcessor.handle_message` by `_handle_message`
+(a feature: installed whatever IMP_RASA_PATCHES says). The agent calls it inside the
+conversation's lock: when the conversation's handoff is
 *taken*, the message is only logged (`MessageProcessor.log_message`: NLU runs and the user
 event is stored, nothing is predicted, no reply). `send_staff_message` delivers a staff message
 through the conversation's input channel (socket.io widget, Telegram…) and appends it to the
@@ -62,10 +63,8 @@ async def conversation_taken(sender_id: str) -> bool:
         return False
 
 
-# Rasa's original, kept once even if this module is imported again.
-_rasa_handle_message = getattr(
-    MessageProcessor, "_imp_handoff_rasa_handle_message", MessageProcessor.handle_message
-)
+# Rasa's original (rasa_plugins.patches keeps it as `_imp_rasa_handle_message` once installed).
+_rasa_handle_message = getattr(MessageProcessor, "_imp_rasa_handle_message", MessageProcessor.handle_message)
 
 
 async def _handle_message(self: MessageProcessor, message: UserMessage) -> list[dict[str, Any]] | None:
@@ -80,12 +79,6 @@ async def _handle_message(self: MessageProcessor, message: UserMessage) -> list[
             return message.output_channel.messages
         return None
     return await _rasa_handle_message(self, message)
-
-
-def install() -> None:
-    """Make the assistant stay quiet in conversations a person has taken (idempotent)."""
-    MessageProcessor._imp_handoff_rasa_handle_message = _rasa_handle_message  # type: ignore[attr-defined]
-    MessageProcessor.handle_message = _handle_message  # type: ignore[method-assign]
 
 
 # --- staff messages -----------------------------------------------------------------------------

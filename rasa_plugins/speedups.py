@@ -1,8 +1,8 @@
 """Per-turn costs of Rasa 3.6 that do not depend on the conversation, removed with the same results.
 
-Wired by `rasa_plugins.tracker_store.install()` (Rasa imports that module through endpoints.yml
-before it builds the agent). Each was found and measured with bench/profile_turns.py (py-spy;
-BENCHMARKS.md "Conversation benchmark"):
+Installed by `rasa_plugins.patches.install()` (the registry of every Rasa attribute the project
+replaces; `IMP_RASA_PATCHES=off` leaves them out). Each was found and measured with
+bench/profile_turns.py (py-spy; BENCHMARKS.md "Conversation benchmark"):
 
 - `RemoteAction._validate_action_result` calls `jsonschema.validate` on every answer of the
   action server, which first validates Rasa's constant response schema against the Draft
@@ -25,11 +25,10 @@ BENCHMARKS.md "Conversation benchmark"):
   its last answer per argument set on the tracker itself and returns a copy while the tracker
   holds the same event objects; training trackers (`TrackerWithCachedStates`) are left alone.
 
-`install()` (idempotent) patches all four and installs `rasa_plugins.graph_runner` (the
-prediction graph without dask's scheduler, TED only when it can matter) and
-`rasa_plugins.tf_predict` (DIET's and TED's graph without tf.function's per-call input checks)
-and `rasa_plugins.gc_freeze` (the loaded model out of the garbage collector's full collections);
-nothing happens on import.
+The registry installs them with `rasa_plugins.graph_runner` (the prediction graph without
+dask's scheduler, TED only when it can matter), `rasa_plugins.tf_predict` (DIET's and TED's
+graph without tf.function's per-call input checks) and `rasa_plugins.gc_freeze` (the loaded
+model out of the garbage collector's full collections); nothing happens on import.
 """
 
 from __future__ import annotations
@@ -51,9 +50,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_plugins import gc_freeze, graph_runner, tf_predict
-
-# Rasa's originals, kept once even if this module is imported again.
+# Rasa's originals (rasa_plugins.patches keeps them as `_imp_rasa_*` once installed).
 _rasa_validate_action_result = getattr(
     RemoteAction, "_imp_rasa_validate_action_result", RemoteAction._validate_action_result
 )
@@ -273,20 +270,3 @@ class _StatesCache:
 def _copy(states: list[State]) -> list[State]:
     """A copy that callers may change (sub-state values are strings, numbers and tuples)."""
     return [{name: dict(sub) for name, sub in state.items()} for state in states]
-
-
-def install() -> None:
-    """Patch Rasa's four per-turn overheads (idempotent)."""
-    RemoteAction._imp_rasa_validate_action_result = _rasa_validate_action_result  # type: ignore[attr-defined]
-    Event._imp_rasa_resolve_by_type = staticmethod(_rasa_resolve_by_type)  # type: ignore[attr-defined]
-    EndpointConfig._imp_rasa_request = _rasa_request  # type: ignore[attr-defined]
-    EndpointConfig._imp_rasa_session = _rasa_session  # type: ignore[attr-defined]
-    DialogueStateTracker._imp_rasa_past_states = _rasa_past_states  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
-    EndpointConfig.request = _request  # type: ignore[method-assign]
-    EndpointConfig.session = _session  # type: ignore[method-assign]
-    DialogueStateTracker.past_states = _past_states  # type: ignore[method-assign]
-    graph_runner.install()
-    tf_predict.install()
-    gc_freeze.install()

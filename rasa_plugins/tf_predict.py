@@ -26,6 +26,7 @@ from keras.utils import tf_utils
 from rasa.shared.constants import DIAGNOSTIC_DATA
 from rasa.utils.tensorflow.models import RasaModel
 
+# Rasa's original (rasa_plugins.patches installs ours and keeps it as `_imp_rasa_predict`).
 _rasa_predict = getattr(RasaModel, "_imp_rasa_predict", RasaModel._rasa_predict)
 
 _CONCRETE = "_imp_concrete_predict"
@@ -83,14 +84,3 @@ def _predict(self: RasaModel, batch_in: tuple[Any, ...]) -> dict[str, Any]:
     if DIAGNOSTIC_DATA in outputs:
         outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
     return outputs
-
-
-def install() -> None:
-    """Replace RasaModel._rasa_predict (idempotent); Rasa's stays as `_imp_rasa_predict`."""
-    RasaModel._imp_rasa_predict = _rasa_predict  # type: ignore[attr-defined]
-    RasaModel._rasa_predict = _predict  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    """Put Rasa's RasaModel._rasa_predict back (for comparisons)."""
-    RasaModel._rasa_predict = _rasa_predict  # type: ignore[method-assign]

@@ -15,6 +15,11 @@ returns an empty tracker when a read fails. For `EnvSQLTrackerStore` this module
   `NOT_SAVED_MESSAGES` in the conversation's language, English when this process does not
   know it (instead of the turn's replies): nothing the user was told is lost, and a
   conversation never restarts from an empty tracker.
+
+The last two are patches of Rasa's `Agent` (`_create_tracker_store`, `handle_message`), listed
+with all others in rasa_plugins/patches.py. `EnvSQLTrackerStore.__init__` calls
+`patches.install()`: Rasa builds this store (endpoints.yml) before the agent and the model, so
+every patch is in place in time. Importing this module installs nothing.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from actions.core.migrations import upgrade_database
 from actions.core.repository import shared_engine
 from actions.core.settings import database_url
 from actions.core.settings import db_connect_timeout as connect_timeout
-from rasa_plugins import handoff, speedups
+from rasa_plugins import patches
 from rasa_plugins.privacy import DELETED_FLAG, PrivacyTrackerStoreMixin
 from rasa_plugins.windowed_tracker import WindowedTrackerStoreMixin
 
@@ -106,6 +111,7 @@ class EnvSQLTrackerStore(PrivacyTrackerStoreMixin, WindowedTrackerStoreMixin, SQ
         event_broker: EventBroker | None = None,
         **kwargs: Any,
     ) -> None:
+        patches.install()  # Rasa builds this store before the agent: every patch in time (patches.py)
         # Replaces SQLTrackerStore.__init__, whose connection loop never gives up.
         url = make_url(host or database_url())
         # The process's one engine on this URL, shared with the handoff queue, console and widget.
@@ -236,7 +242,7 @@ class StrictTrackerStore(FailSafeTrackerStore):
             self._forget_language(tracker.sender_id)
 
 
-# Rasa's originals, kept once even if this module is imported again.
+# Rasa's originals (rasa_plugins.patches keeps them as `_imp_rasa_*` once installed).
 _rasa_create_tracker_store = getattr(Agent, "_imp_rasa_create_tracker_store", Agent._create_tracker_store)
 _rasa_handle_message = getattr(Agent, "_imp_rasa_handle_message", Agent.handle_message)
 
@@ -262,17 +268,3 @@ async def _handle_message(self: Agent, message: UserMessage) -> list[dict[str, A
         language = store.known_language(message.sender_id) if isinstance(store, StrictTrackerStore) else None
         await output.send_text_message(message.sender_id, not_saved_message(language))
         return output.messages if isinstance(output, CollectingOutputChannel) else None
-
-
-def install() -> None:
-    """Neutralise Rasa's in-memory fallback for EnvSQLTrackerStore (idempotent)."""
-    Agent._imp_rasa_create_tracker_store = staticmethod(_rasa_create_tracker_store)  # type: ignore[attr-defined]
-    Agent._imp_rasa_handle_message = _rasa_handle_message  # type: ignore[attr-defined]
-    Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
-    Agent.handle_message = _handle_message  # type: ignore[method-assign]
-    speedups.install()  # per-turn overheads of Rasa 3.6 (speedups.py)
-    handoff.install()  # the assistant stays quiet while a person has the conversation
-
-
-# Rasa imports this module (endpoints.yml) before it creates the agent.
-install()

@@ -239,12 +239,14 @@ class LoadedAgent:
 
 
 def load_agent(model_and_actions: tuple[str, str]) -> LoadedAgent:
-    """Load the model as `rasa run` does (our tracker store module imported first, so its patches apply)."""
+    """Load the model as `rasa run` does (rasa_plugins.patches installed first, as our tracker store does)."""
     from rasa.core.agent import Agent
     from rasa.core.lock_store import InMemoryLockStore
     from rasa.utils.endpoints import EndpointConfig
 
-    import rasa_plugins.tracker_store  # noqa: F401  (installs the speed-ups, gc_freeze and handoff)
+    from rasa_plugins import patches
+
+    patches.install()  # what building our tracker store does in `rasa run`, before the model loads
 
     model, action_url = model_and_actions
     agent = Agent.load(model, lock_store=InMemoryLockStore(), action_endpoint=EndpointConfig(url=action_url))

@@ -30,16 +30,6 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()
 
 
-def test_install_is_idempotent_and_uninstall_restores_rasa() -> None:
-    gc_freeze.install()
-    gc_freeze.install()
-    assert Agent.load_model is gc_freeze._load_model
-    assert Agent._imp_rasa_load_model is gc_freeze._rasa_load_model is not gc_freeze._load_model
-    gc_freeze.uninstall()
-    assert Agent.load_model is gc_freeze._rasa_load_model
-    gc_freeze.install()
-
-
 def test_a_loaded_model_is_frozen_and_a_replaced_one_collected(monkeypatch: pytest.MonkeyPatch) -> None:
     def load(agent: Any, path: str) -> str:
         agent.model = Model()

@@ -78,24 +78,6 @@ def test_when_skipped_the_ensemble_picks_the_same_as_with_teds_answer(ted_best: 
     assert with_ted == without
 
 
-def test_install_is_idempotent_and_reversible(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
-    graph_runner.install()
-    graph_runner.install()
-    assert DaskGraphRunner.run is graph_runner.run
-    assert DaskGraphRunner._imp_rasa_run is graph_runner._rasa_run is not graph_runner.run
-    graph_runner.uninstall()
-    assert DaskGraphRunner.run is graph_runner._rasa_run
-
-
-def test_speedups_install_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rasa_plugins import speedups
-
-    monkeypatch.setattr(DaskGraphRunner, "run", graph_runner._rasa_run)
-    speedups.install()
-    assert DaskGraphRunner.run is graph_runner.run
-
-
 # --- with the trained model: the same predictions as Rasa's runner ------------------------------
 
 CONVERSATION = [

@@ -20,7 +20,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core.handoff import ASKED, HandoffQueue
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins import handoff
+from rasa_plugins import handoff, patches
 from rasa_plugins.widget import WidgetSocketIO, WidgetSocketIOOutput
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
@@ -32,11 +32,11 @@ def queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HandoffQueue:
     return handoff.queue_for()
 
 
-def test_install_wraps_the_processor_once() -> None:
-    handoff.install()
-    handoff.install()
+def test_the_registry_wraps_the_processor_once() -> None:
+    patches.install()
+    patches.install()
     assert MessageProcessor.handle_message is handoff._handle_message
-    assert MessageProcessor._imp_handoff_rasa_handle_message is handoff._rasa_handle_message  # type: ignore[attr-defined]
+    assert MessageProcessor._imp_rasa_handle_message is handoff._rasa_handle_message  # type: ignore[attr-defined]
     assert handoff._rasa_handle_message is not handoff._handle_message
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,29 +33,27 @@ from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins import speedups
+from rasa_plugins import patches, speedups
 from tests.assistant import LoadedAgent, free_port, in_process_assistant, play
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 RULE_ONLY = {"rule_only_slots": ["verdict"], "rule_only_loops": []}
 
 
+# The registry's entries of rasa_plugins.speedups (graph_runner, tf_predict, gc_freeze: their own tests).
+SPEEDUPS = [patch for patch in patches.PATCHES if patch.replacement.startswith("rasa_plugins.speedups.")]
+
+
 def set_rasa_as_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rasa's own code for everything speedups patches (undone after the test)."""
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", speedups._rasa_validate_action_result)
-    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(speedups._rasa_resolve_by_type))
-    monkeypatch.setattr(EndpointConfig, "request", speedups._rasa_request)
-    monkeypatch.setattr(EndpointConfig, "session", speedups._rasa_session)
-    monkeypatch.setattr(DialogueStateTracker, "past_states", speedups._rasa_past_states)
+    for patch in SPEEDUPS:
+        monkeypatch.setattr(*patches.owner_and_attribute(patch), patches.original(patch))
 
 
 def set_speedups(monkeypatch: pytest.MonkeyPatch) -> None:
     """speedups' versions (undone after the test)."""
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", speedups._validate_action_result)
-    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(speedups._resolve_by_type))
-    monkeypatch.setattr(EndpointConfig, "request", speedups._request)
-    monkeypatch.setattr(EndpointConfig, "session", speedups._session)
-    monkeypatch.setattr(DialogueStateTracker, "past_states", speedups._past_states)
+    for patch in SPEEDUPS:
+        monkeypatch.setattr(*patches.owner_and_attribute(patch), patches.replacement(patch))
 
 
 @pytest.fixture
@@ -73,48 +68,16 @@ def remote_action() -> RemoteAction:
 # --- wiring -----------------------------------------------------------------------------------
 
 
-def test_importing_the_tracker_store_wires_the_speedups() -> None:
-    """Rasa imports rasa_plugins.tracker_store (endpoints.yml): that alone installs them all."""
-    check = """
-from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.events import Event
-from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
-patched = lambda: [
-    RemoteAction._validate_action_result.__module__, Event.resolve_by_type.__module__,
-    EndpointConfig.request.__module__, EndpointConfig.session.__module__,
-    DialogueStateTracker.past_states.__module__,
-]
-before = patched()
-import rasa_plugins.tracker_store
-print(before, patched())
-"""
-    result = subprocess.run(
-        [sys.executable, "-c", check],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    before, after = result.stdout.strip().splitlines()[-1].split("] [")
-    assert "rasa_plugins.speedups" not in before
-    assert after.count("'rasa_plugins.speedups'") == 5
-
-
-def test_install_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
-    set_rasa_as_shipped(monkeypatch)
-    speedups.install()
-    speedups.install()
-    assert RemoteAction._validate_action_result is speedups._validate_action_result
-    assert EndpointConfig.request is speedups._request
-    assert DialogueStateTracker.past_states is speedups._past_states
-    # Rasa's originals stay reachable, never speedups' own functions
-    assert speedups._rasa_validate_action_result is not speedups._validate_action_result
-    assert RemoteAction._imp_rasa_validate_action_result is speedups._rasa_validate_action_result
-    assert EndpointConfig._imp_rasa_request is speedups._rasa_request
-    assert DialogueStateTracker._imp_rasa_past_states is speedups._rasa_past_states
+def test_the_registry_lists_every_speedup() -> None:
+    """rasa_plugins/patches.py installs them (tests/test_patches.py): all five, as speed patches."""
+    assert {patch.replacement.rsplit(".", 1)[1] for patch in SPEEDUPS} == {
+        "_validate_action_result",
+        "_resolve_by_type",
+        "_request",
+        "_session",
+        "_past_states",
+    }
+    assert all(patch.kind is patches.Kind.SPEED for patch in SPEEDUPS)
 
 
 # --- action server answers ---------------------------------------------------------------------

@@ -11,19 +11,9 @@ import pytest
 from rasa.utils.tensorflow.models import RasaModel
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins import graph_runner, speedups, tf_predict
+from rasa_plugins import graph_runner, patches, tf_predict
 from tests.assistant import LoadedAgent, in_process_assistant, play
 from tests.test_graph_runner import CONVERSATION
-
-
-def test_install_is_idempotent_and_reversible(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
-    tf_predict.install()
-    tf_predict.install()
-    assert RasaModel._rasa_predict is tf_predict._predict
-    assert RasaModel._imp_rasa_predict is tf_predict._rasa_predict is not tf_predict._predict
-    tf_predict.uninstall()
-    assert RasaModel._rasa_predict is tf_predict._rasa_predict
 
 
 def same(ours: Any, theirs: Any) -> bool:
@@ -65,7 +55,7 @@ def held_out_texts(limit: int) -> list[str]:
 def test_diet_and_ted_give_the_same_outputs_as_through_rasas_call(
     loaded_agent: LoadedAgent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    speedups.install()  # as the tracker store's import does, before `both` takes the place of tf_predict
+    patches.install()  # as the tracker store does (loaded_agent did already), before `both` takes its place
     compared: dict[str, int] = {}
 
     def both(self: RasaModel, batch_in: tuple) -> dict:

@@ -18,6 +18,7 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core.settings import PROJECT_ROOT
+from rasa_plugins import patches
 from rasa_plugins.tracker_store import (
     NOT_SAVED_MESSAGE,
     NOT_SAVED_MESSAGES,
@@ -133,6 +134,7 @@ class FailingProcessor:
 
 
 def test_a_turn_that_cannot_be_stored_is_answered_try_again() -> None:
+    patches.install()  # as building the store does (this test builds none)
     agent = SimpleNamespace(
         is_ready=lambda: True, lock_store=InMemoryLockStore(), processor=FailingProcessor()
     )
