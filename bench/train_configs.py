@@ -106,6 +106,9 @@ VARIANTS: dict[str, Callable[[dict], None]] = {
     "diet-batch-256-lr-0.003": _diet(batch_size=[256, 256], learning_rate=0.003),
     "diet-1x64": _diet(transformer_size=64),
     "diet-1x64-lr-0.003": _diet(transformer_size=64, learning_rate=0.003),
+    "diet-20ep-0-layers-lr-0.002": _diet(epochs=20, number_of_transformer_layers=0),
+    "diet-30ep-0-layers-lr-0.002": _diet(epochs=30, number_of_transformer_layers=0),
+    "diet-40ep-0-layers-lr-0.002": _diet(epochs=40, number_of_transformer_layers=0),
     "diet-40ep-1x128-ted-20ep": _both(
         _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128), _ted(epochs=20)
     ),
