@@ -52,16 +52,21 @@ class Database:
         return FactChangeLog(self.engine)
 
 
-# (process id, URL with its password, engine options) -> that process's Database on the URL
+# (process id, URL with its password, engine options) -> that process's Database on the URL.
+# A dict under a lock rather than functools.cache, which may run the factory twice in a race
+# and so hand out two engines for one URL.
 _databases: dict[tuple[int, str, str], Database] = {}
-# (process id, URL with its password) of the databases this process has migrated
-_migrated: set[tuple[int, str]] = set()
 _lock = threading.Lock()
+# (process id, URL with its password) of the databases this process has migrated; a lock of its
+# own, so that a migration waiting for another server does not hold up `shared_engine`.
+_migrated: set[tuple[int, str]] = set()
+_migrations_lock = threading.Lock()
 
 
 def _new_lock_after_fork() -> None:
-    global _lock
-    _lock = threading.Lock()  # it may have been held by another thread at the fork
+    global _lock, _migrations_lock
+    # either may have been held by another thread at the fork
+    _lock, _migrations_lock = threading.Lock(), threading.Lock()
 
 
 os.register_at_fork(after_in_child=_new_lock_after_fork)
@@ -98,7 +103,7 @@ def migrate(engine: Engine) -> None:
     A failed migration is not remembered: the next call tries again.
     """
     key = _url_key(engine.url)
-    with _lock:
+    with _migrations_lock:
         if key not in _migrated:
             upgrade_database(engine=engine)
             _migrated.add(key)

@@ -114,8 +114,8 @@ def test_a_forked_child_gets_its_own_engine(sqlite_url: str) -> None:
     assert db.database(sqlite_url) is parent
 
 
-def test_the_lock_is_new_in_a_child_forked_while_it_was_held(sqlite_url: str) -> None:
+def test_the_locks_are_new_in_a_child_forked_while_they_were_held(sqlite_url: str) -> None:
     engine = db.shared_engine(sqlite_url)
-    with db._lock:  # as if another thread was making an engine at the fork
-        answer = in_a_child(lambda: db.shared_engine(sqlite_url) is not engine)
+    with db._lock, db._migrations_lock:  # as if other threads were making an engine and migrating
+        answer = in_a_child(lambda: db.database(sqlite_url).engine is not engine)
     assert answer
