@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,10 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.core.database import database
 from actions.core.handoff import ASKED, NOT_UNDERSTOOD, STUCK_ACTION, HandoffQueue, should_hand_off
-from actions.core.migrations import upgrade_database
-from actions.core.repository import shared_engine
-from actions.core.settings import database_url
 from actions.fact_actions import language_of
 from actions.knowledge_access import dialogue_file
 
@@ -22,12 +19,9 @@ logger = logging.getLogger(__name__)
 FALLBACK_RESPONSE = "utter_fallback_topics"
 
 
-@lru_cache(maxsize=1)
 def handoff_queue() -> HandoffQueue:
-    """The queue on IMP_DATABASE_URL (the process's one engine), its tables migrated on first use."""
-    engine = shared_engine(database_url())
-    upgrade_database(engine=engine)
-    return HandoffQueue(engine)
+    """The queue on IMP_DATABASE_URL: the process's one database, migrated on first use."""
+    return database().handoffs
 
 
 def open_handoff(tracker: Tracker, reason: str) -> bool | None:
@@ -37,7 +31,6 @@ def open_handoff(tracker: Tracker, reason: str) -> bool | None:
             tracker.sender_id, tracker.get_latest_input_channel(), language_of(tracker), reason
         )
     except (SQLAlchemyError, OSError) as error:
-        handoff_queue.cache_clear()  # retry the connection and migration next time
         logger.error(
             "Could not queue conversation %s for a person: %s", tracker.sender_id, type(error).__name__
         )

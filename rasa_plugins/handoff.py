@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,34 +23,18 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.core.database import database
 from actions.core.handoff import Handoff, HandoffQueue
-from actions.core.migrations import upgrade_database
-from actions.core.repository import shared_engine
-from actions.core.settings import database_url
 
 logger = logging.getLogger(__name__)
 
 # BotUttered metadata key naming the staff member who wrote the message.
 STAFF_METADATA_KEY = "imp_staff"
 
-_queues: dict[str, HandoffQueue] = {}
-_queues_lock = threading.Lock()
-
 
 def queue_for(url: str | None = None) -> HandoffQueue:
-    """The handoff queue on `url` (IMP_DATABASE_URL by default), migrated once per process.
-
-    It uses the process's one engine on `url` (shared with the tracker store, console and widget);
-    a forked worker gets a queue on its own engine.
-    """
-    url = url or database_url()
-    engine = shared_engine(url)
-    with _queues_lock:
-        queue = _queues.get(url)
-        if queue is None or queue.engine is not engine:
-            upgrade_database(engine=engine)
-            queue = _queues[url] = HandoffQueue(engine)
-        return queue
+    """The handoff queue on `url` (IMP_DATABASE_URL by default): the process's one database, migrated once."""
+    return database(url).handoffs
 
 
 async def conversation_taken(sender_id: str) -> bool:

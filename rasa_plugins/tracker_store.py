@@ -8,7 +8,7 @@ returns an empty tracker when a read fails. For `EnvSQLTrackerStore` this module
 - connects at start-up with a deadline (IMP_DB_CONNECT_TIMEOUT) and raises
   `DatabaseUnavailable`, naming the URL with its password masked;
 - sizes the pool from IMP_DB_POOL_SIZE / IMP_DB_MAX_OVERFLOW (5 + 5 by default), on the
-  process's one engine for the URL (`actions.core.repository.shared_engine`), which the
+  process's one engine for the URL (`actions.core.database.shared_engine`), which the
   handoff queue, the staff console and the widget's feedback votes use too;
 - replaces the fail-safe wrapper by `StrictTrackerStore`, which re-raises every database
   error as `ConversationStoreError`, and makes the agent answer such a turn with
@@ -46,8 +46,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy.engine import URL, make_url
 
-from actions.core.migrations import upgrade_database
-from actions.core.repository import shared_engine
+from actions.core.database import migrate, shared_engine
 from actions.core.settings import database_url
 from actions.core.settings import db_connect_timeout as connect_timeout
 from rasa_plugins import patches
@@ -158,8 +157,8 @@ class EnvSQLTrackerStore(PrivacyTrackerStoreMixin, WindowedTrackerStoreMixin, SQ
             if not sa.inspect(self.engine).has_table(self.SQLEvent.__tablename__):
                 raise
         # The project's tables (imp_tracker_windows among them) come from its Alembic migrations,
-        # run on the same engine, so with the same bounded connection time (lock-protected on PostgreSQL).
-        upgrade_database(engine=self.engine)
+        # run on the same engine, so with the same bounded connection time, once per process.
+        migrate(self.engine)
         self._window_table_ready = True
 
 

@@ -16,7 +16,6 @@ import inspect
 import json
 import logging
 import re
-import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -29,10 +28,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.core.database import database
 from actions.core.feedback import FeedbackRepository, FeedbackVote, InvalidFeedback, parse_vote
-from actions.core.migrations import upgrade_database
-from actions.core.repository import shared_engine
-from actions.core.settings import PROJECT_ROOT, database_url
+from actions.core.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +86,6 @@ class WidgetStatic(InputChannel):
     def __init__(self, dist_dir: Path | None = None, db_url: str | None = None) -> None:
         self.dist_dir = (dist_dir or DIST_DIR).resolve()
         self._db_url = db_url
-        self._repository: FeedbackRepository | None = None
-        self._lock = threading.Lock()
 
     def url_prefix(self) -> str:
         """Absolute, so that Rasa mounts the blueprint at /widget rather than /webhooks/widget."""
@@ -100,13 +96,8 @@ class WidgetStatic(InputChannel):
         return None
 
     def repository(self) -> FeedbackRepository:
-        """The feedback repository on the process's one engine, the tables migrated (Alembic) on first use."""
-        engine = shared_engine(self._db_url or database_url())
-        with self._lock:
-            if self._repository is None or self._repository.engine is not engine:  # or a forked worker
-                upgrade_database(engine=engine)
-                self._repository = FeedbackRepository(engine)
-            return self._repository
+        """The votes on IMP_DATABASE_URL (or `db_url`): the process's one database, migrated on first use."""
+        return database(self._db_url).feedback
 
     def _store(self, vote: FeedbackVote) -> int:
         return self.repository().add(vote)

@@ -23,8 +23,8 @@ one `INSERT ... RETURNING id` for the new events (one per event on SQLite, whose
 SQLAlchemy 1.4 has no RETURNING) and one `UPDATE` of the window row. The rows are the ones
 Rasa's `SQLTrackerStore` writes, byte for byte.
 
-The table is defined in `actions/core/tracker_windows.py` and created by the Alembic migration
-0005_tracker_windows, which the store applies at start-up like the project's other migrations.
+The table is declared in the table catalogue (`actions/core/tables.py`) and created by the Alembic
+migration 0005_tracker_windows, which the store applies at start-up like the project's other migrations.
 
 The window starts at a user turn (the `action_listen` before a `UserUttered`) and holds the
 last `IMP_TRACKER_WINDOW_TURNS` turns that began outside a loop (6 by default; 0 turns
@@ -63,8 +63,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from actions.core.migrations import upgrade_database
-from actions.core.tracker_windows import window_table
+from actions.core.database import database
+from actions.core.tables import TRACKER_WINDOWS as window_table
 
 logger = logging.getLogger(__name__)
 
@@ -198,8 +198,8 @@ class WindowedTrackerStoreMixin:
     _window_table_ready: bool = False
 
     def create_window_table(self: Any) -> None:
-        """Migrate the project's tables, `imp_tracker_windows` among them (Alembic, lock-protected)."""
-        upgrade_database(self.engine.url.render_as_string(hide_password=False))
+        """Migrate the project's tables, `imp_tracker_windows` among them (once per process and URL)."""
+        database(self.engine.url)  # the process's engine on that URL, migrated once
         self._window_table_ready = True
 
     def _ensure_window_table(self: Any) -> None:

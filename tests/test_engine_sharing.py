@@ -6,7 +6,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from actions import handoff_actions, knowledge_access
 from actions.core import console_queries
+from actions.core.database import shared_engine
 from actions.core.feedback import FeedbackVote
 from actions.core.handoff import ASKED
-from actions.core.repository import shared_engine
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import handoff
 from rasa_plugins.console.channel import StaffConsole
@@ -57,15 +57,21 @@ def test_the_action_server_repositories_share_one_engine(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'actions.db'}"
     monkeypatch.setenv("IMP_DATABASE_URL", url)
-    knowledge_access.assessment_repository.cache_clear()
-    handoff_actions.handoff_queue.cache_clear()
-    try:
-        assessments = knowledge_access.assessment_repository().engine
-        queue = handoff_actions.handoff_queue().engine
-    finally:
-        knowledge_access.assessment_repository.cache_clear()
-        handoff_actions.handoff_queue.cache_clear()
+    assessments = knowledge_access.assessment_repository().engine
+    queue = handoff_actions.handoff_queue().engine
     assert assessments is queue is shared_engine(url)
+
+
+def test_the_six_call_sites_get_one_engine_per_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'six.db'}"
+    monkeypatch.setenv("IMP_DATABASE_URL", url)  # the actions read it; the Rasa server's parts are given it
+    engines = {
+        **components(url),
+        "assessments (actions)": knowledge_access.assessment_repository().engine,
+        "handoff queue (actions)": handoff_actions.handoff_queue().engine,
+        "fact change log (console)": StaffConsole(token="t", secret="s", db_url=url).data.change_log().engine,
+    }
+    assert {id(engine) for engine in engines.values()} == {id(shared_engine(url))}, engines
 
 
 def test_new_pool_settings_get_another_engine(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -185,13 +191,3 @@ def test_concurrent_components_stay_within_one_pool(postgres_url: str, small_poo
     assert max(peaks) == limit  # the load did fill the pool: the bound was really tested
     assert engine.pool.checkedout() == 0
     engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _forget_handoff_queues() -> Iterator[None]:
-    """queue_for keeps one queue per URL: drop those of this module's throw-away databases."""
-    before = set(handoff._queues)
-    yield
-    with handoff._queues_lock:
-        for url in set(handoff._queues) - before:
-            del handoff._queues[url]

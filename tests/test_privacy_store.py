@@ -13,10 +13,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionSt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core.feedback import FeedbackRepository, FeedbackVote
-from actions.core.handoff import HandoffRecord
 from actions.core.privacy import DELETION_ACTION
-from actions.core.repository import AssessmentRepository, Base, make_engine
+from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import PROJECT_ROOT
+from actions.core.tables import Base, HandoffRecord
 from rasa_plugins.privacy import PrivacyTrackerStoreMixin
 from rasa_plugins.tracker_store import EnvSQLTrackerStore
 from rasa_plugins.windowed_tracker import WINDOW_TURNS_ENV, WindowedTracker

@@ -16,8 +16,9 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core.feedback import FeedbackRepository, FeedbackVote
-from actions.core.repository import AssessmentRepository, Base, make_engine
+from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import PROJECT_ROOT
+from actions.core.tables import Base
 from rasa_plugins.tracker_store import EnvSQLTrackerStore
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))

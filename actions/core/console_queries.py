@@ -12,33 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from actions.core.knowledge import DEFAULT_LANGUAGE, KnowledgeBase
+from actions.core.tables import ASSESSMENTS, EVENTS, FEEDBACK
 
 DEFAULT_THRESHOLD = 0.6
 FALLBACK_INTENT = "nlu_fallback"
 MAX_CONVERSATIONS = 200
-# Rasa's SQL tracker store table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
-EVENTS = sa.table(
-    "events",
-    sa.column("id", sa.Integer),
-    sa.column("sender_id", sa.String),
-    sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float),
-    sa.column("intent_name", sa.String),
-    sa.column("action_name", sa.String),
-    sa.column("data", sa.Text),
-)
-ASSESSMENTS = sa.table(
-    "imp_assessments",
-    sa.column("id", sa.Integer),
-    sa.column("conversation_id", sa.String),
-    sa.column("verdict", sa.String),
-    sa.column("created_at", sa.DateTime),
-)
-FEEDBACK = sa.table(
-    "imp_feedback",
-    sa.column("fact_id", sa.String),
-    sa.column("helpful", sa.Boolean),
-)
 
 
 @dataclass(frozen=True)
@@ -167,7 +145,7 @@ def _has_table(engine: Engine, name: str) -> bool:
 
 def list_conversations(engine: Engine, criteria: ConversationFilter) -> list[ConversationSummary]:
     """Conversations with events in the date range that match the filters, latest first."""
-    if not _has_table(engine, "events"):
+    if not _has_table(engine, EVENTS.name):
         return []
     start, end = _day_bounds(criteria.since, criteria.until)
     first = sa.func.min(EVENTS.c.timestamp)
@@ -241,7 +219,7 @@ def _details(
 
 def channels_and_languages(engine: Engine) -> tuple[list[str], list[str]]:
     """The channels and languages seen, for the search form's choices."""
-    if not _has_table(engine, "events"):
+    if not _has_table(engine, EVENTS.name):
         return [], []
     found_channels: set[str] = set()
     found_languages: set[str] = set()
@@ -258,7 +236,7 @@ def channels_and_languages(engine: Engine) -> tuple[list[str], list[str]]:
 
 def transcript(engine: Engine, sender_id: str) -> list[TranscriptLine]:
     """The user and bot messages of a conversation, in order."""
-    if not _has_table(engine, "events"):
+    if not _has_table(engine, EVENTS.name):
         return []
     query = (
         sa.select(EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
@@ -301,7 +279,7 @@ def not_understood(
     until: date | None = None,
 ) -> list[NotUnderstood]:
     """Messages classified nlu_fallback or below the threshold, grouped by text, most frequent first."""
-    if not _has_table(engine, "events"):
+    if not _has_table(engine, EVENTS.name):
         return []
     start, end = _day_bounds(since, until)
     query = sa.select(EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data).where(
@@ -353,7 +331,7 @@ def _as_datetime(value: Any) -> datetime:
 
 def verdicts_per_day(engine: Engine, since: date | None = None) -> list[VerdictCount]:
     """Assessments per day (UTC) and verdict, oldest day first."""
-    if not _has_table(engine, "imp_assessments"):
+    if not _has_table(engine, ASSESSMENTS.name):
         return []
     query = sa.select(ASSESSMENTS.c.verdict, ASSESSMENTS.c.created_at)
     if since is not None:
@@ -369,9 +347,14 @@ def verdicts_per_day(engine: Engine, since: date | None = None) -> list[VerdictC
 
 def latest_assessments(engine: Engine, limit: int = 50) -> list[LatestAssessment]:
     """The most recent assessments, newest first."""
-    if not _has_table(engine, "imp_assessments"):
+    if not _has_table(engine, ASSESSMENTS.name):
         return []
-    query = sa.select(ASSESSMENTS).order_by(ASSESSMENTS.c.id.desc()).limit(limit)
+    columns = ASSESSMENTS.c
+    query = (
+        sa.select(columns.id, columns.conversation_id, columns.verdict, columns.created_at)
+        .order_by(columns.id.desc())
+        .limit(limit)
+    )
     with engine.connect() as connection:
         return [
             LatestAssessment(row.id, row.conversation_id, row.verdict, _as_datetime(row.created_at))
@@ -381,7 +364,7 @@ def latest_assessments(engine: Engine, limit: int = 50) -> list[LatestAssessment
 
 def votes_per_fact(engine: Engine) -> list[FactVotes]:
     """Yes/no votes per fact, the most voted first."""
-    if not _has_table(engine, "imp_feedback"):
+    if not _has_table(engine, FEEDBACK.name):
         return []
     yes = sa.func.sum(sa.case((FEEDBACK.c.helpful == sa.true(), 1), else_=0))
     total = sa.func.count()

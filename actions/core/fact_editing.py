@@ -24,28 +24,15 @@ from sqlalchemy.orm import Session
 
 from actions.core.fact_check import parse_date
 from actions.core.knowledge import KnowledgeBase
-from actions.core.repository import Base
+from actions.core.tables import STAFF_NAME_LENGTH, FactChangeRecord
 
 MAX_ANSWER_LENGTH = 5000
-MAX_STAFF_NAME_LENGTH = 64
+MAX_STAFF_NAME_LENGTH = STAFF_NAME_LENGTH
 LANGUAGES = ("en", "fr")
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _SOURCE_ID = re.compile(r"[A-Za-z0-9_]+")
 # One lock per process: the console saves one edit at a time (the file check covers other writers).
 _WRITE_LOCK = threading.Lock()
-
-
-class FactChangeRecord(Base):  # type: ignore[misc,valid-type]
-    """One staff edit of a fact: who, when, which fact, the old and new values (JSON)."""
-
-    __tablename__ = "imp_fact_changes"
-
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    fact_id = sa.Column(sa.String(64), nullable=False, index=True)
-    staff_name = sa.Column(sa.String(MAX_STAFF_NAME_LENGTH), nullable=False)
-    changed_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
-    old_value = sa.Column(sa.Text, nullable=False)
-    new_value = sa.Column(sa.Text, nullable=False)
 
 
 class InvalidEdit(ValueError):

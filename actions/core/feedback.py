@@ -1,4 +1,4 @@
-"""Votes on fact answers ("Was this helpful?"): strict validation and the `imp_feedback` table."""
+"""Votes on fact answers ("Was this helpful?"): strict validation and the `imp_feedback` repository."""
 
 from __future__ import annotations
 
@@ -11,27 +11,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from actions.core.repository import Base
+from actions.core.tables import FACT_ID_LENGTH, FEEDBACK_SENDER_ID_LENGTH, FeedbackRecord
 
-MAX_SENDER_ID_LENGTH = 128
-MAX_FACT_ID_LENGTH = 64
+MAX_SENDER_ID_LENGTH = FEEDBACK_SENDER_ID_LENGTH
+MAX_FACT_ID_LENGTH = FACT_ID_LENGTH
 # Conversation ids of the widget are uuid4 hex strings; other channels' ids stay printable.
 _SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]+")
 # Fact ids are the keys of data/knowledge/facts.yml (snake_case).
 _FACT_ID = re.compile(r"[A-Za-z0-9_.-]+")
 _FIELDS = frozenset({"sender_id", "fact_id", "helpful"})
-
-
-class FeedbackRecord(Base):  # type: ignore[misc,valid-type]
-    """One yes/no vote on one fact answer."""
-
-    __tablename__ = "imp_feedback"
-
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    sender_id = sa.Column(sa.String(MAX_SENDER_ID_LENGTH), nullable=False, index=True)
-    fact_id = sa.Column(sa.String(MAX_FACT_ID_LENGTH), nullable=False, index=True)
-    helpful = sa.Column(sa.Boolean, nullable=False)
-    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
 
 
 class InvalidFeedback(ValueError):

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from actions.core.repository import Base
+from actions.core.tables import CHANNEL_LENGTH, SENDER_ID_LENGTH, STAFF_NAME_LENGTH, HandoffRecord
 
 OPEN = "open"
 TAKEN = "taken"
@@ -23,33 +23,14 @@ ASKED = "asked"
 NOT_UNDERSTOOD = "not_understood"
 REASONS = (ASKED, NOT_UNDERSTOOD)
 LANGUAGES = ("en", "fr")
-MAX_SENDER_ID_LENGTH = 255
-MAX_CHANNEL_LENGTH = 64
-MAX_STAFF_NAME_LENGTH = 64
+MAX_SENDER_ID_LENGTH = SENDER_ID_LENGTH
+MAX_CHANNEL_LENGTH = CHANNEL_LENGTH
+MAX_STAFF_NAME_LENGTH = STAFF_NAME_LENGTH
 MAX_REPLY_LENGTH = 4000
 # The action that answers a message the assistant did not understand (rules and core fallback).
 STUCK_ACTION = "action_handoff_if_stuck"
 # Failures in a row that put a conversation in the queue.
 FAILURES_FOR_HANDOFF = 2
-
-
-class HandoffRecord(Base):  # type: ignore[misc,valid-type]
-    """One request for a person: who, on which channel, in which language, why, and its status."""
-
-    __tablename__ = "imp_handoffs"
-
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    sender_id = sa.Column(sa.String(MAX_SENDER_ID_LENGTH), nullable=False, index=True)
-    channel = sa.Column(sa.String(MAX_CHANNEL_LENGTH), nullable=False)
-    language = sa.Column(sa.String(8), nullable=False)
-    reason = sa.Column(sa.String(32), nullable=False)
-    status = sa.Column(sa.String(16), nullable=False, index=True)
-    taken_by = sa.Column(sa.String(MAX_STAFF_NAME_LENGTH), nullable=True)
-    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
-    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
-    # The sender id while the handoff is open or taken, NULL once closed: the unique index lets
-    # a conversation have one active handoff at most, even when two requests race.
-    active_sender = sa.Column(sa.String(MAX_SENDER_ID_LENGTH), nullable=True, unique=True)
 
 
 class HandoffError(ValueError):

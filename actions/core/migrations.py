@@ -14,12 +14,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 
-from actions.core.fact_editing import FactChangeRecord
-from actions.core.feedback import FeedbackRecord
-from actions.core.handoff import HandoffRecord
-from actions.core.repository import AssessmentRecord, Base, make_engine
+from actions.core import tables
+from actions.core.repository import make_engine
 from actions.core.settings import PROJECT_ROOT, database_url
-from actions.core.tracker_windows import TrackerWindowRecord
 
 logger = logging.getLogger(__name__)
 # Alembic announces each of its autogenerate plugins at INFO on every run.
@@ -27,20 +24,18 @@ logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
-# Every model on Base, imported so that their tables are in the metadata.
-MODELS = (AssessmentRecord, FeedbackRecord, FactChangeRecord, HandoffRecord, TrackerWindowRecord)
 # Serialises upgrades of servers starting together on one PostgreSQL database.
 POSTGRES_LOCK_KEY = 0x1A9_0001
 
 
 def metadata() -> sa.MetaData:
-    """The metadata of every model of the project: what the migrations must produce."""
-    return Base.metadata
+    """The table catalogue's metadata (actions.core.tables): what the migrations must produce."""
+    return tables.Base.metadata
 
 
 def project_tables() -> frozenset[str]:
     """Names of the tables the migrations manage (Rasa's `events` table is not one)."""
-    return frozenset(metadata().tables)
+    return tables.project_tables()
 
 
 def include_name(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:

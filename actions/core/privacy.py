@@ -1,9 +1,9 @@
 """Forgetting people: delete one conversation's rows, or every conversation older than N days.
 
-A conversation's personal data is spread over these tables (keyed by the conversation id,
-Rasa's `sender_id`): Rasa's `events`, our `imp_tracker_windows`, `imp_assessments`,
-`imp_feedback` and `imp_handoffs`. A table that does not exist (yet) is skipped, so the
-functions work on any version of the schema. The deletion of a user's own conversation is
+A conversation's personal data is spread over the tables the catalogue lists in
+`actions.core.tables.PERSONAL_DATA` (keyed by the conversation id, Rasa's `sender_id`): Rasa's
+`events` and the project's tables holding a conversation id. A table that does not exist (yet)
+is skipped, so the functions work on any version of the schema. The deletion of a user's own conversation is
 triggered by the `action_delete_my_data` action and carried out by the tracker store once
 the turn has been saved (rasa_plugins/privacy.py); retention is `python -m scripts.retention`.
 """
@@ -20,11 +20,13 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from actions.core.tables import EVENTS, PERSONAL_DATA, PersonalData
+
 logger = logging.getLogger(__name__)
 
 # The action that asks for the deletion (data/rules/privacy.yml, actions/privacy_actions.py).
 DELETION_ACTION = "action_delete_my_data"
-EVENTS_TABLE = "events"
+EVENTS_TABLE = EVENTS.name
 RETENTION_DAYS_ENV = "IMP_RETENTION_DAYS"
 
 
@@ -38,17 +40,17 @@ class PersonalTable:
     time_is_epoch: bool = False
 
 
-PERSONAL_TABLES: tuple[PersonalTable, ...] = (
-    PersonalTable(EVENTS_TABLE, ("sender_id",), ("timestamp",), time_is_epoch=True),
-    PersonalTable("imp_tracker_windows", ("sender_id",), ("updated_at",), time_is_epoch=True),
-    PersonalTable("imp_assessments", ("conversation_id",), ("created_at",)),
-    PersonalTable("imp_feedback", ("sender_id",), ("created_at",)),
-    PersonalTable(
-        "imp_handoffs",
-        ("sender_id", "conversation_id"),
-        ("updated_at", "created_at", "requested_at", "opened_at"),
-    ),
-)
+def personal_table(data: PersonalData) -> PersonalTable:
+    """The catalogue's entry as a table to clean: its columns by name, an epoch time if it is a Float."""
+    return PersonalTable(
+        data.table.name,
+        (data.conversation.name,),
+        (data.written.name,),
+        time_is_epoch=isinstance(data.written.type, sa.Float),
+    )
+
+
+PERSONAL_TABLES: tuple[PersonalTable, ...] = tuple(personal_table(data) for data in PERSONAL_DATA)
 # Conversation ids deleted per statement (bound parameters stay well under every limit).
 BATCH_SIZE = 500
 
@@ -155,12 +157,11 @@ def expired_conversations(connection: Connection, cutoff: float) -> list[str]:
     """Ids of the conversations whose latest event is older than `cutoff` (a Unix time)."""
     if EVENTS_TABLE not in sa.inspect(connection).get_table_names():
         return []
-    events = sa.table(EVENTS_TABLE, sa.column("sender_id"), sa.column("timestamp", sa.Float))
     query = (
-        sa.select(events.c.sender_id)
-        .group_by(events.c.sender_id)
-        .having(sa.func.max(events.c.timestamp) < cutoff)
-        .order_by(events.c.sender_id)
+        sa.select(EVENTS.c.sender_id)
+        .group_by(EVENTS.c.sender_id)
+        .having(sa.func.max(EVENTS.c.timestamp) < cutoff)
+        .order_by(EVENTS.c.sender_id)
     )
     return [row[0] for row in connection.execute(query)]
 
@@ -170,7 +171,6 @@ def _delete_orphans(connection: Connection, present: Sequence[_Present], cutoff:
     report = DeletionReport()
     if not any(item.table.name == EVENTS_TABLE for item in present):
         return report
-    events = sa.table(EVENTS_TABLE, sa.column("sender_id"))
     for item in present:
         if item.table.name == EVENTS_TABLE or item.time_column is None:
             continue
@@ -183,7 +183,7 @@ def _delete_orphans(connection: Connection, present: Sequence[_Present], cutoff:
             if connection.dialect.name == "sqlite":  # SQLite keeps naive UTC text
                 limit = limit.replace(tzinfo=None)
         target = sa.table(item.table.name, sa.column(item.id_column), sa.column(item.time_column, time_type))
-        has_events = sa.exists().where(events.c.sender_id == target.c[item.id_column])
+        has_events = sa.exists().where(EVENTS.c.sender_id == target.c[item.id_column])
         statement = sa.delete(target).where(target.c[item.time_column] < limit, ~has_events)
         report.add(item.table.name, max(connection.execute(statement).rowcount or 0, 0))
     return report

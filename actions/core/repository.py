@@ -1,10 +1,9 @@
-"""Database layer: the engines (one shared per URL in a process), SQLAlchemy models and the assessments."""
+"""Engines of their own (scripts, tests; servers share one: actions.core.database) and the assessments."""
 
 from __future__ import annotations
 
 import json
 import os
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,24 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy.orm import Session
 
 from actions.core.settings import db_connect_timeout, db_max_overflow, db_pool_size
-
-Base = declarative_base()
-
-
-class AssessmentRecord(Base):  # type: ignore[misc,valid-type]
-    """One finished eligibility check."""
-
-    __tablename__ = "imp_assessments"
-
-    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
-    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
-    answers = sa.Column(sa.Text, nullable=False)
-    verdict = sa.Column(sa.String(32), nullable=False)
-    criteria = sa.Column(sa.Text, nullable=False)
-    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+from actions.core.tables import AssessmentRecord, Base
 
 
 @dataclass(frozen=True)
@@ -78,51 +63,16 @@ def engine_options(url: str | URL) -> dict[str, Any]:
     return options
 
 
-def _create_engine(url: URL, options: dict[str, Any]) -> Engine:
-    """A new engine; an SQLite file gets its folder created first."""
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        if not url.database.startswith("file:"):
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url, **options)
-
-
 def make_engine(url: str | URL) -> Engine:
-    """A new engine of its own (scripts, migrations, tests); servers use `shared_engine`."""
-    parsed = make_url(url)
-    return _create_engine(parsed, engine_options(parsed))
+    """A new engine of its own (scripts, migrations, tests); an SQLite file gets its folder created first.
 
-
-# (process id, URL with its password, options) -> the engine every component of that process uses
-_shared_engines: dict[tuple[int, str, str], Engine] = {}
-_shared_engines_lock = threading.Lock()
-
-
-def _new_lock_after_fork() -> None:
-    global _shared_engines_lock
-    _shared_engines_lock = threading.Lock()  # it may have been held by another thread at the fork
-
-
-os.register_at_fork(after_in_child=_new_lock_after_fork)
-
-
-def shared_engine(url: str | URL) -> Engine:
-    """This process's one engine (one connection pool) for `url`, created on first use.
-
-    Every component of a server process (tracker store, handoff queue, staff console, feedback
-    votes, the action server's repositories) takes its engine from here, so that a process
-    opens at most IMP_DB_POOL_SIZE + IMP_DB_MAX_OVERFLOW connections per database. The key
-    holds the process id: a forked worker gets its own pool, never its parent's connections
-    (the parent's engines are left alone, not closed, in the child). It also holds the options
-    read from the environment, so changed pool settings (tests) give a new engine.
+    Servers take the process's one engine from actions.core.database instead.
     """
     parsed = make_url(url)
-    options = engine_options(parsed)
-    key = (os.getpid(), parsed.render_as_string(hide_password=False), json.dumps(options, sort_keys=True))
-    with _shared_engines_lock:
-        engine = _shared_engines.get(key)
-        if engine is None:
-            engine = _shared_engines[key] = _create_engine(parsed, options)
-        return engine
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        if not parsed.database.startswith("file:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(parsed, **engine_options(parsed))
 
 
 class AssessmentRepository:

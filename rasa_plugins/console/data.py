@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from actions.core.database import database, shared_engine
 from actions.core.fact_editing import FactChangeLog
 from actions.core.knowledge import KnowledgeBase
-from actions.core.migrations import upgrade_database
 from actions.core.reloading import ReloadingFile
-from actions.core.repository import shared_engine
-from actions.core.settings import database_url, facts_path
+from actions.core.settings import facts_path
 
 
 class ConsoleData:
@@ -24,21 +22,14 @@ class ConsoleData:
     def __init__(self, db_url: str | None = None) -> None:
         self.db_url = db_url
         self.knowledge_file: ReloadingFile[KnowledgeBase] = ReloadingFile(facts_path, KnowledgeBase.load)
-        self._lock = threading.Lock()
-        self._change_log: FactChangeLog | None = None
 
     def engine(self) -> Engine:
         """The process's one engine on the database (shared with the tracker store…)."""
-        return shared_engine(self.db_url or database_url())
+        return shared_engine(self.db_url)
 
     def change_log(self) -> FactChangeLog:
-        """The fact change log, the database migrated (Alembic) on first use."""
-        engine = self.engine()
-        with self._lock:
-            if self._change_log is None or self._change_log.engine is not engine:  # or a forked worker
-                upgrade_database(engine=engine)
-                self._change_log = FactChangeLog(engine)
-            return self._change_log
+        """The fact change log on the process's one database, migrated on first use."""
+        return database(self.db_url).fact_changes
 
     @staticmethod
     async def run(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -38,9 +38,7 @@ FORM_DOMAIN: dict[str, Any] = {
 @pytest.fixture
 def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AssessmentRepository:
     monkeypatch.setenv("IMP_DATABASE_URL", f"sqlite:///{tmp_path / 'actions.db'}")
-    knowledge_access.assessment_repository.cache_clear()
-    yield knowledge_access.assessment_repository()
-    knowledge_access.assessment_repository.cache_clear()
+    return knowledge_access.assessment_repository()
 
 
 def validate(requested: str | None, intent: str, text: str = "", slots: dict | None = None, entities=None):
@@ -212,10 +210,8 @@ def test_verdict_is_uttered_and_stored(repository: AssessmentRepository) -> None
 
 def test_verdict_survives_a_database_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMP_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
-    knowledge_access.assessment_repository.cache_clear()
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionEligibilityVerdict().run(dispatcher, make_tracker("inform"), {}))
-    knowledge_access.assessment_repository.cache_clear()
     assert dispatcher.messages[0]["text"].startswith("From your answers, I can't tell")
     assert "couldn't save" in dispatcher.messages[1]["text"]
 

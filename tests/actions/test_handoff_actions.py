@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,9 @@ from actions.knowledge_access import dialogue_file
 
 
 @pytest.fixture
-def queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HandoffQueue]:
+def queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HandoffQueue:
     monkeypatch.setenv("IMP_DATABASE_URL", f"sqlite:///{tmp_path / 'actions.db'}")
-    handoff_actions.handoff_queue.cache_clear()
-    yield handoff_actions.handoff_queue()
-    handoff_actions.handoff_queue.cache_clear()
+    return handoff_actions.handoff_queue()
 
 
 def tracker(events: list[dict[str, Any]], language: str | None = None, sender_id: str = "u-1") -> Tracker:
@@ -85,11 +82,7 @@ def test_database_failure_is_said_not_crashed(tmp_path: Path, monkeypatch: pytes
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("IMP_DATABASE_URL", f"sqlite:///{blocker / 'sub' / 'db.sqlite'}")
-    handoff_actions.handoff_queue.cache_clear()
-    try:
-        dispatcher = run(ActionRequestHuman(), tracker([user("request_human")]))
-    finally:
-        handoff_actions.handoff_queue.cache_clear()
+    dispatcher = run(ActionRequestHuman(), tracker([user("request_human")]))
     assert texts(dispatcher) == [dialogue_file.get().message("handoff_unavailable", "en")]
 
 

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from actions.core import console_queries as q
 from actions.core.feedback import FeedbackRepository, FeedbackVote
 from actions.core.knowledge import KnowledgeBase
-from actions.core.repository import AssessmentRecord, AssessmentRepository, make_engine
+from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import facts_path
+from actions.core.tables import AssessmentRecord
 
 DAY1 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc).timestamp()
 DAY2 = datetime(2026, 3, 5, 9, 30, tzinfo=timezone.utc).timestamp()

@@ -11,25 +11,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from actions.core import privacy
-from actions.core.feedback import FeedbackRecord
-from actions.core.handoff import HandoffRecord
 from actions.core.migrations import metadata
-from actions.core.repository import AssessmentRecord, Base, make_engine
-from actions.core.tracker_windows import TrackerWindowRecord
+from actions.core.repository import make_engine
+from actions.core.tables import (
+    EVENTS,
+    RASA_METADATA,
+    AssessmentRecord,
+    Base,
+    FeedbackRecord,
+    HandoffRecord,
+    TrackerWindowRecord,
+)
 
 DAY = 86400.0
 NOW = time.time()
-# The columns of Rasa's `events` table that matter here (rasa.core.tracker_store.SQLTrackerStore).
-events_metadata = sa.MetaData()
-events_table = sa.Table(
-    "events",
-    events_metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-    sa.Column("type_name", sa.String(255), nullable=False),
-    sa.Column("timestamp", sa.Float),
-    sa.Column("data", sa.Text),
-)
+events_metadata, events_table = RASA_METADATA, EVENTS  # Rasa's table, as the catalogue declares it
 PERSONAL = ("events", "imp_tracker_windows", "imp_assessments", "imp_feedback", "imp_handoffs")
 
 
