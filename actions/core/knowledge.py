@@ -80,7 +80,7 @@ class FactChoice:
     """What to answer a fact question or a follow-up with: a fact, a notice, or "I don't know"."""
 
     fact: Fact | None = None
-    notice: str | None = None  # a key of dialogue.yml's messages, said before (or instead of) the fact
+    notice: str | None = None  # a key of data/texts' messages, said before (or instead of) the fact
     year: int | None = None
 
 
