@@ -24,10 +24,11 @@ DOMAIN_PATH = PROJECT_ROOT / "domain.yml"
 WIDGET_STRINGS_PATH = PROJECT_ROOT / "widget" / "src" / "strings.js"
 # From the `responses:` key (and the comments right above it) to the next top-level key.
 RESPONSES_SECTION = re.compile(r"(?:^#.*\n)*^responses:\n(?:(?:[ #].*)?\n)*?(?=^\S)", re.MULTILINE)
+# domain.yml's comment as it was before the catalogues: scripts/train.sh retrains when any byte of
+# domain.yml changes, so the file stays byte for byte what Rasa was trained on.
 HEADER = (
-    "# Written by `python -m scripts.generate_texts` from data/texts/en.yml and data/texts/fr.yml:\n"
-    "# edit the texts there. Each response has a French variation (used when the `language` slot is\n"
-    '# "fr") and an English default; utter_unsupported_language says both languages at once.\n'
+    '# Each response has a French variation (used when the `language` slot is "fr") and an English\n'
+    "# default. tests/core/test_languages.py checks that none exists in one language only.\n"
 )
 
 
