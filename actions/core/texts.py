@@ -2,8 +2,8 @@
 
 Everything the assistant says but the facts (data/knowledge/facts.yml, whose texts carry sources):
 the domain's responses and the widget's labels (written into domain.yml and widget/src/strings.js by
-scripts/generate_texts.py), the eligibility form's questions, the actions' notices, and the replies
-of the Telegram channel and the tracker store.
+scripts/generate_texts.py), the eligibility form's questions, the actions' notices, the labels of the
+answers built from the facts, and the replies of the Telegram channel and the tracker store.
 """
 
 from __future__ import annotations
@@ -82,6 +82,10 @@ class Texts:
     def message(self, key: str, language: str = DEFAULT_LANGUAGE) -> str:
         """A short notice."""
         return self._entry("messages", key, language)
+
+    def label(self, key: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """A label of the answers built from the facts ("Sources", the month names...)."""
+        return self._entry("labels", key, language)
 
     def in_every_language(self, key: str) -> dict[str, str]:
         """A notice in each language, by language code."""
