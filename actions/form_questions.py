@@ -1,4 +1,4 @@
-"""Actions that ask the eligibility form's questions, with buttons, from dialogue.yml."""
+"""Actions that ask the eligibility form's questions, with buttons, from data/texts/."""
 
 from __future__ import annotations
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import aiohttp
 
+from actions.core.texts import Texts
+
 REQUEST_TIMEOUT = 60.0  # seconds for one turn
-# Text our assistant answers with when a turn could not be stored (rasa_plugins.tracker_store).
-NOT_SAVED_PREFIX = "Sorry, I can't save this right now"
+# What our assistant answers, in either language, when a turn could not be stored (tracker_store.py).
+NOT_SAVED_MESSAGES = frozenset(Texts.load().in_every_language("not_saved").values())
 
 
 @dataclass
@@ -112,7 +114,7 @@ async def say(session: aiohttp.ClientSession, url: str, sender: str, message: st
     if not isinstance(body, list):
         return Turn(latency, False, "not a list of messages")
     texts = [reply.get("text") or "" for reply in body if isinstance(reply, dict)]
-    if any(text.startswith(NOT_SAVED_PREFIX) for text in texts):
+    if any(text in NOT_SAVED_MESSAGES for text in texts):
         return Turn(latency, False, "not saved")
     return Turn(latency, True, silent=not body)
 

@@ -41,6 +41,8 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.core.texts import Texts
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
@@ -76,17 +78,11 @@ NON_TEXT_CONTENT = frozenset(
         "voice",
     }
 )
-# Replies the channel gives itself, in the user's Telegram language (English by default).
-TEXT_ONLY_REPLIES = {
-    "en": "Sorry, I can only read text messages. Please type your question about IMP+ or use the buttons.",
-    "fr": "Désolé, je ne peux lire que les messages texte. Écrivez votre question sur le PMI+ "
-    "ou utilisez les boutons.",
-}
-EDITED_MESSAGE_REPLIES = {
-    "en": "I can't follow edits to earlier messages. Please send your corrected message as a new message.",
-    "fr": "Je ne peux pas suivre les modifications des messages précédents. Envoyez plutôt votre "
-    "message corrigé dans un nouveau message.",
-}
+# Replies the channel gives itself, in the user's Telegram language (English by default), from the
+# text catalogues (data/texts/, messages: telegram_*), read once when the server starts.
+_TEXTS = Texts.load()
+TEXT_ONLY_REPLIES = _TEXTS.in_every_language("telegram_text_only")
+EDITED_MESSAGE_REPLIES = _TEXTS.in_every_language("telegram_edited_message")
 TEXT_ONLY_REPLY = TEXT_ONLY_REPLIES["en"]
 EDITED_MESSAGE_REPLY = EDITED_MESSAGE_REPLIES["en"]
 # Telegram commands mapped to the assistant's intents ("/start" is sent when a person opens the bot).

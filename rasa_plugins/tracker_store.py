@@ -49,22 +49,16 @@ from sqlalchemy.engine import URL, make_url
 from actions.core.database import migrate, shared_engine
 from actions.core.settings import database_url
 from actions.core.settings import db_connect_timeout as connect_timeout
+from actions.core.texts import Texts
 from rasa_plugins import patches
 from rasa_plugins.privacy import DELETED_FLAG, PrivacyTrackerStoreMixin
 from rasa_plugins.windowed_tracker import WindowedTrackerStoreMixin
 
 logger = logging.getLogger(__name__)
 
-# The answer to a turn that could not be stored, in the conversation's language (`language` slot).
-NOT_SAVED_MESSAGES = {
-    "en": (
-        "Sorry, I can't save this right now, so I didn't take it into account. Please try again in a moment."
-    ),
-    "fr": (
-        "Désolé, je ne peux pas enregistrer votre message pour le moment, alors je n'en ai pas tenu "
-        "compte. Veuillez réessayer dans un instant."
-    ),
-}
+# The answer to a turn that could not be stored, in the conversation's language (`language` slot):
+# data/texts/ (messages: not_saved), read once at start-up so that a failing turn reads no file.
+NOT_SAVED_MESSAGES = Texts.load().in_every_language("not_saved")
 NOT_SAVED_MESSAGE = NOT_SAVED_MESSAGES["en"]
 # Conversations whose language one process remembers for that answer (the most recent ones).
 MAX_REMEMBERED_LANGUAGES = 10_000

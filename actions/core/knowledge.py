@@ -12,19 +12,16 @@ import yaml
 from actions.core.eligibility import Assessment, Status
 from actions.core.fact_check import checked_date, is_due
 from actions.core.settings import facts_path
+from actions.core.texts import texts_file
 
 DEFAULT_LANGUAGE = "en"
-_MONTHS = {
-    "en": "January February March April May June July August September October November December",
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-}
 _STATUS_MARK = {Status.MET: "✅", Status.NOT_MET: "❌", Status.UNKNOWN: "❔"}
 
 
 def format_date(iso: str, language: str = DEFAULT_LANGUAGE) -> str:
     """Render YYYY, YYYY-MM or YYYY-MM-DD for people ("24 May 2022", "May 2022", "2022")."""
     parts = [int(part) for part in str(iso).split("-")]
-    months = _MONTHS.get(language, _MONTHS[DEFAULT_LANGUAGE]).split()
+    months = texts_file.get().label("months", language).split()
     if len(parts) == 3:
         day = date(*parts)
         number = "1er" if language == "fr" and day.day == 1 else str(day.day)
@@ -80,7 +77,7 @@ class FactChoice:
     """What to answer a fact question or a follow-up with: a fact, a notice, or "I don't know"."""
 
     fact: Fact | None = None
-    notice: str | None = None  # a key of dialogue.yml's messages, said before (or instead of) the fact
+    notice: str | None = None  # a key of data/texts' messages, said before (or instead of) the fact
     year: int | None = None
 
 
@@ -184,7 +181,7 @@ class KnowledgeBase:
         return entry.get(language) or entry[DEFAULT_LANGUAGE]
 
     def _ui(self, key: str, language: str) -> str:
-        return self.text(self.data["ui"][key], language)
+        return texts_file.get().label(key, language)
 
     def cite(self, sources: tuple[Source, ...], language: str = DEFAULT_LANGUAGE) -> str:
         """ "Sources: A (24 May 2022); B (2022)"."""

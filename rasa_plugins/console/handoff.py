@@ -15,7 +15,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.core import console_queries as queries
-from actions.core.dialogue import DIALOGUE_PATH, DialogueTexts
 from actions.core.handoff import (
     ACTIVE,
     CLOSED,
@@ -28,7 +27,7 @@ from actions.core.handoff import (
     HandoffQueue,
     clean_reply,
 )
-from actions.core.reloading import ReloadingFile
+from actions.core.texts import texts_file
 from rasa_plugins.console.auth import check_post
 from rasa_plugins.console.data import ConsoleData
 from rasa_plugins.console.render import error_page, html_page, redirect
@@ -36,7 +35,6 @@ from rasa_plugins.handoff import Delivery, conversation_language, queue_for, sen
 
 logger = logging.getLogger(__name__)
 
-dialogue_file: ReloadingFile[DialogueTexts] = ReloadingFile(lambda: DIALOGUE_PATH, DialogueTexts.load)
 VIEWS = {"active": ACTIVE, "closed": (CLOSED,), "all": STATUSES}
 REASON_LABELS = {"asked": "asked for a person", "not_understood": "not understood twice"}
 NOTICES = {
@@ -120,9 +118,9 @@ class HandoffPages:
     async def _notify(
         self, request: Request, handoff: Handoff, key: str, session: dict[str, Any]
     ) -> Delivery:
-        """Send one of the dialogue file's notices to the user, in the conversation's language."""
+        """Send one of the text catalogues' notices to the user, in the conversation's language."""
         language = await conversation_language(request.app, handoff)
-        texts = await self.data.run(dialogue_file.get)
+        texts = await self.data.run(texts_file.get)
         return await send_staff_message(request.app, handoff, texts.message(key, language), session["name"])
 
     async def act(

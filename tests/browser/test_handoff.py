@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import BrowserContext, Page, expect
 
-from actions.core.dialogue import DialogueTexts
+from actions.core.texts import Texts
 from tests.assistant import SHARED
 from tests.browser.conftest import Assistant, screenshot, watch
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 90_000
 TOKEN = SHARED.staff_token
-TEXTS = DialogueTexts.load()
+TEXTS = Texts.load()
 STAFF_REPLY = "Hello, this is Alice from the support team. How can I help?"
 QUIET_MESSAGE = "Are you there? I have a question about my CSQ"
 expect.set_options(timeout=TIMEOUT_MS)

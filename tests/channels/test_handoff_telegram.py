@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from actions.core.dialogue import DialogueTexts
+from actions.core.texts import Texts
 from rasa_plugins.console.auth import COOKIE, new_session, sign_session
 from tests.assistant import SHARED
 from tests.channels.fake_telegram import FakeTelegram
@@ -26,7 +26,7 @@ from tests.channels.test_telegram import Assistant, say
 pytestmark = pytest.mark.e2e
 
 STAFF_SECRET = SHARED.staff_secret
-TEXTS = DialogueTexts.load()
+TEXTS = Texts.load()
 _chats = itertools.count(730_000)
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

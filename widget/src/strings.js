@@ -1,4 +1,6 @@
-// UI strings of the widget. The bot's own answers come from the assistant.
+// Written by `python -m scripts.generate_texts` from data/texts/en.yml and data/texts/fr.yml
+// (`widget:`): edit the texts there, then rebuild dist/. The bot's own answers come from the
+// assistant.
 export const STRINGS = {
   en: {
     title: "IMP+ assistant",
