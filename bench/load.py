@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 REQUEST_TIMEOUT = 60.0  # seconds for one turn
-# Text our assistant answers with when a turn could not be stored (rasa_plugins.tracker_store).
+# Text our assistant answers with when a turn could not be stored (rasa_plugins.stores.tracker_store).
 NOT_SAVED_PREFIX = "Sorry, I can't save this right now"
 
 

@@ -18,7 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from actions.core.feedback import FeedbackRepository, FeedbackVote
 from actions.core.repository import AssessmentRepository, Base, make_engine
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins.tracker_store import EnvSQLTrackerStore
+from rasa_plugins.stores.tracker_store import EnvSQLTrackerStore
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 DAY = 86400.0

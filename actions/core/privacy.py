@@ -5,7 +5,7 @@ Rasa's `sender_id`): Rasa's `events`, our `imp_tracker_windows`, `imp_assessment
 `imp_feedback` and `imp_handoffs`. A table that does not exist (yet) is skipped, so the
 functions work on any version of the schema. The deletion of a user's own conversation is
 triggered by the `action_delete_my_data` action and carried out by the tracker store once
-the turn has been saved (rasa_plugins/privacy.py); retention is `python -m scripts.retention`.
+the turn has been saved (rasa_plugins/stores/privacy.py); retention is `python -m scripts.retention`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The `imp_tracker_windows` table: where each conversation's window starts (rasa_plugins/windowed_tracker).
+"""The `imp_tracker_windows` table: where each conversation's window starts (rasa_plugins/stores).
 
 Defined here, framework-free, so that the Alembic migrations (actions.core.migrations) manage it
 like the project's other tables; the Rasa-side store only reads and writes it.

@@ -1,6 +1,6 @@
 """Rasa's REST channel with its request body checked first: bad input gets a clear 4xx, never a 5xx.
 
-Use it in credentials.yml as ``rasa_plugins.rest.ValidatingRestInput:`` in place of ``rest:``; the
+Use it in credentials.yml as ``rasa_plugins.channels.rest.ValidatingRestInput:`` in place of ``rest:``; the
 channel keeps the name "rest", so the URL stays /webhooks/rest/webhook. Rasa's own channel reads
 ``request.json.get(...)`` without checks: a JSON list or string body is a 500, a missing sender
 silently joins the shared "default" conversation, a huge or NUL-holding sender id breaks the

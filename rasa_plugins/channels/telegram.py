@@ -1,6 +1,6 @@
 """A secure Telegram channel: Rasa's Telegram channel with a webhook secret token and settings from env.
 
-Use it in credentials.yml as ``rasa_plugins.telegram.SecureTelegramInput:`` (no values needed). Every
+Use it in credentials.yml as ``rasa_plugins.channels.telegram.SecureTelegramInput:`` (no values needed). Every
 setting comes from the environment (a value given in credentials.yml wins):
 
 =========================  ================  ==============================================

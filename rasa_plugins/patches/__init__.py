@@ -3,12 +3,12 @@
 `PATCHES` names each replaced Rasa attribute, our replacement, why (one line), the Rasa version
 it was verified with and the test that compares it with Rasa's original. Two kinds:
 
-- `Kind.SPEED`: the same answers as Rasa's code, in less time (rasa_plugins/speedups.py,
+- `Kind.SPEED`: the same answers as Rasa's code, in less time (rasa_plugins/patches/speedups.py,
   graph_runner.py, tf_predict.py, gc_freeze.py; measured in BENCHMARKS.md);
 - `Kind.FEATURE`: the assistant's behaviour (the handoff's quiet turns, the strict tracker
   store, the widget's session fix); turning it off would change what users get.
 
-`install()` is the one entry point. `EnvSQLTrackerStore.__init__` (rasa_plugins/tracker_store.py)
+`install()` is the one entry point. `EnvSQLTrackerStore.__init__` (rasa_plugins/stores/tracker_store.py)
 calls it: Rasa builds the tracker store named in endpoints.yml before it creates the agent and
 loads the model, in `rasa run`, `rasa shell` and each Sanic worker, so every patch is in place
 before it is used. Importing a plugin module (the tracker store, the lock store, the windowed
@@ -72,106 +72,106 @@ class Patch:
 PATCHES: tuple[Patch, ...] = (
     Patch(
         target="rasa.engine.runner.dask.DaskGraphRunner.run",
-        replacement="rasa_plugins.graph_runner.run",
+        replacement="rasa_plugins.patches.graph_runner.run",
         name="graph_runner",
         kind=Kind.SPEED,
         why="A dask graph per prediction, TED always run; ours: the same nodes, TED only when it can win.",
         verified="3.6.21",
-        test="tests/test_graph_runner.py::test_the_assistant_predicts_the_same_as_with_rasas_runner",
+        test="tests/patches/test_graph_runner.py::test_the_assistant_predicts_the_same_as_with_rasas_runner",
     ),
     Patch(
         target="rasa.utils.tensorflow.models.RasaModel._rasa_predict",
-        replacement="rasa_plugins.tf_predict._predict",
+        replacement="rasa_plugins.patches.tf_predict._predict",
         name="tf_predict",
         kind=Kind.SPEED,
         why="tf.function re-checks each input array per call; ours calls ConcreteFunction._call_flat.",
         verified="3.6.21",
-        test="tests/test_tf_predict.py::test_diet_and_ted_give_the_same_outputs_as_through_rasas_call",
+        test="tests/patches/test_tf_predict.py::test_diet_and_ted_give_the_same_outputs_as_through_rasas_call",
     ),
     Patch(
         target="rasa.core.agent.Agent.load_model",
-        replacement="rasa_plugins.gc_freeze._load_model",
+        replacement="rasa_plugins.patches.gc_freeze._load_model",
         name="gc_freeze",
         kind=Kind.SPEED,
         why="Full collections walk the model's 800,000 objects; ours loads as Rasa does, then gc.freeze().",
         verified="3.6.21",
-        test="tests/test_gc_freeze.py::test_a_loaded_model_is_frozen_and_a_replaced_one_collected",
+        test="tests/patches/test_gc_freeze.py::test_a_loaded_model_is_frozen_and_a_replaced_one_collected",
     ),
     Patch(
         target="rasa.core.actions.action.RemoteAction._validate_action_result",
-        replacement="rasa_plugins.speedups._validate_action_result",
+        replacement="rasa_plugins.patches.speedups._validate_action_result",
         name="validate",
         kind=Kind.SPEED,
         why="jsonschema re-checks Rasa's constant schema per action answer; ours builds the validator once.",
         verified="3.6.21",
-        test="tests/test_speedups.py::test_invalid_answers_fail_with_rasas_error",
+        test="tests/patches/test_speedups.py::test_invalid_answers_fail_with_rasas_error",
     ),
     Patch(
         target="rasa.shared.core.events.Event.resolve_by_type",
-        replacement="rasa_plugins.speedups._resolve_by_type",
+        replacement="rasa_plugins.patches.speedups._resolve_by_type",
         name="resolve_by_type",
         kind=Kind.SPEED,
         why="Rasa walks every Event subclass per event it reads; ours remembers the class per type name.",
         verified="3.6.21",
-        test="tests/test_speedups.py::test_event_types_resolve_as_in_rasa",
+        test="tests/patches/test_speedups.py::test_event_types_resolve_as_in_rasa",
     ),
     Patch(
         target="rasa.utils.endpoints.EndpointConfig.request",
-        replacement="rasa_plugins.speedups._request",
+        replacement="rasa_plugins.patches.speedups._request",
         name="session",
         kind=Kind.SPEED,
         why="Rasa opens a new HTTP session per action call; ours keeps one per endpoint and event loop.",
         verified="3.6.21",
-        test="tests/test_speedups.py::test_action_calls_give_rasas_events_and_errors_on_one_connection",
+        test="tests/patches/test_speedups.py::test_action_calls_give_rasas_events_and_errors_on_one_connection",
     ),
     Patch(
         target="rasa.utils.endpoints.EndpointConfig.session",
-        replacement="rasa_plugins.speedups._session",
+        replacement="rasa_plugins.patches.speedups._session",
         name="session",
         kind=Kind.SPEED,
         why="Inside request, hands Rasa's code the endpoint's kept session; elsewhere Rasa's new one.",
         verified="3.6.21",
-        test="tests/test_speedups.py::test_a_session_outside_request_is_rasas_own",
+        test="tests/patches/test_speedups.py::test_a_session_outside_request_is_rasas_own",
     ),
     Patch(
         target="rasa.shared.core.trackers.DialogueStateTracker.past_states",
-        replacement="rasa_plugins.speedups._past_states",
+        replacement="rasa_plugins.patches.speedups._past_states",
         name="past_states",
         kind=Kind.SPEED,
         why="Each policy replays the tracker into states per prediction; ours computes them once per events.",
         verified="3.6.21",
-        test="tests/test_speedups.py::test_past_states_are_rasas_and_computed_once_per_tracker_and_events",
+        test="tests/patches/test_speedups.py::test_past_states_are_rasas_and_computed_once_per_tracker_and_events",
     ),
     Patch(
         target="rasa.core.processor.MessageProcessor.handle_message",
-        replacement="rasa_plugins.handoff._handle_message",
+        replacement="rasa_plugins.patches.handoff._handle_message",
         name="handoff",
         kind=Kind.FEATURE,
         why="While a person has the conversation the message is only logged: no prediction, no reply.",
         verified="3.6.21",
-        test="tests/test_handoff_plugin.py::test_the_assistant_answers_unless_a_person_has_the_conversation",
+        test="tests/patches/test_handoff_plugin.py::test_the_assistant_answers_unless_a_person_has_the_conversation",
     ),
     Patch(
         target="rasa.core.agent.Agent.handle_message",
-        replacement="rasa_plugins.tracker_store._handle_message",
+        replacement="rasa_plugins.stores.tracker_store._handle_message",
         name="strict_store",
         kind=Kind.FEATURE,
         why="A turn the database or lock store refused is answered 'try again' instead of failing.",
         verified="3.6.21",
-        test="tests/test_tracker_store.py::test_a_turn_that_cannot_be_stored_is_answered_try_again",
+        test="tests/stores/test_tracker_store.py::test_a_turn_that_cannot_be_stored_is_answered_try_again",
     ),
     Patch(
         target="rasa.core.agent.Agent._create_tracker_store",
-        replacement="rasa_plugins.tracker_store._create_tracker_store",
+        replacement="rasa_plugins.stores.tracker_store._create_tracker_store",
         name="strict_store",
         kind=Kind.FEATURE,
         why="EnvSQLTrackerStore gets StrictTrackerStore, not the fail-safe wrapper's silent memory fallback.",
         verified="3.6.21",
-        test="tests/test_tracker_store.py::test_agent_wraps_our_store_without_memory_fallback",
+        test="tests/stores/test_tracker_store.py::test_agent_wraps_our_store_without_memory_fallback",
     ),
     Patch(
         target="rasa.core.channels.socketio.SocketIOInput.blueprint",
-        replacement="rasa_plugins.widget.WidgetSocketIO.blueprint",
+        replacement="rasa_plugins.channels.widget.WidgetSocketIO.blueprint",
         name="widget_session",
         kind=Kind.FEATURE,
         why="session_request: Rasa never awaits enter_room (a coroutine since python-socketio 5.10); we do.",
@@ -238,7 +238,7 @@ def check_version(selected: Iterable[Patch], installed: str) -> None:
     names = ", ".join(dict.fromkeys(patch.name for patch in unverified))
     features = ", ".join(dict.fromkeys(patch.name for patch in to_install(speed_on=False)))
     raise UnverifiedRasaVersion(
-        f"Rasa {installed} is installed, but the patches of rasa_plugins/patches.py ({names}) were "
+        f"Rasa {installed} is installed, but the patches of rasa_plugins/patches/__init__.py ({names}) were "
         f"verified with Rasa {verified} only. Install Rasa {verified} (constraints.txt), or run each "
         f"patch's test with Rasa {installed} and update its `verified`. {SWITCH}=off leaves the speed "
         f"patches out (Rasa's own code), but not the features ({features}), whose version is checked too."

@@ -21,7 +21,7 @@ only if the other predictions leave TED a chance to win. TED cannot win when:
 Then TED's place in the ensemble gets a prediction with all confidences 0 (same policy name and
 priority): `_pick_best_policy` returns exactly what it returns with TED's real answer, because
 TED's answer is never picked and TED adds no mandatory events. In every other case TED runs.
-`tests/test_graph_runner.py` compares both runners over whole conversations.
+`tests/patches/test_graph_runner.py` compares both runners over whole conversations.
 """
 
 from __future__ import annotations

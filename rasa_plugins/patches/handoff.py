@@ -8,7 +8,7 @@ conversation's lock: when the conversation's handoff is
 event is stored, nothing is predicted, no reply). `send_staff_message` delivers a staff message
 through the conversation's input channel (socket.io widget, Telegram…) and appends it to the
 tracker as a `BotUttered` event whose metadata names the staff member. The queue itself is
-actions/core/handoff.py; the console pages are rasa_plugins/console/handoff.py.
+actions/core/handoff.py; the console pages are rasa_plugins/channels/console/handoff.py.
 """
 
 from __future__ import annotations

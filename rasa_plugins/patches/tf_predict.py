@@ -12,7 +12,7 @@ its signature and later calls it with the batch's arrays converted to tensors
 (`ConcreteFunction._call_flat`, what `tf.function` itself ends with). The check kept is the one
 that can fail for Rasa's batches: each array's dtype, rank and fixed (last) dimension against
 the signature; any other batch (or the first call, or eager mode) goes through Rasa's code.
-The outputs are post-processed exactly as in `_rasa_predict`. `tests/test_tf_predict.py`
+The outputs are post-processed exactly as in `_rasa_predict`. `tests/patches/test_tf_predict.py`
 compares both paths on the assistant's messages and conversations: equal outputs, array by array.
 """
 

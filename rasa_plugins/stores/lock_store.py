@@ -32,7 +32,7 @@ from rasa.core.lock_store import (
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_plugins.tracker_store import connect_timeout, masked_url
+from rasa_plugins.stores.tracker_store import connect_timeout, masked_url
 
 logger = logging.getLogger(__name__)
 DEFAULT_SOCKET_TIMEOUT = 10.0

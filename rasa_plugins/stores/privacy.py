@@ -29,7 +29,7 @@ from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core import pii, privacy
-from rasa_plugins.windowed_tracker import WindowedTracker
+from rasa_plugins.stores.windowed_tracker import WindowedTracker
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ returns an empty tracker when a read fails. For `EnvSQLTrackerStore` this module
   conversation never restarts from an empty tracker.
 
 The last two are patches of Rasa's `Agent` (`_create_tracker_store`, `handle_message`), listed
-with all others in rasa_plugins/patches.py. `EnvSQLTrackerStore.__init__` calls
+with all others in rasa_plugins/patches/__init__.py. `EnvSQLTrackerStore.__init__` calls
 `patches.install()`: Rasa builds this store (endpoints.yml) before the agent and the model, so
 every patch is in place in time. Importing this module installs nothing.
 """
@@ -51,8 +51,8 @@ from actions.core.repository import shared_engine
 from actions.core.settings import database_url
 from actions.core.settings import db_connect_timeout as connect_timeout
 from rasa_plugins import patches
-from rasa_plugins.privacy import DELETED_FLAG, PrivacyTrackerStoreMixin
-from rasa_plugins.windowed_tracker import WindowedTrackerStoreMixin
+from rasa_plugins.stores.privacy import DELETED_FLAG, PrivacyTrackerStoreMixin
+from rasa_plugins.stores.windowed_tracker import WindowedTrackerStoreMixin
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins.tracker_store import NOT_SAVED_MESSAGE, NOT_SAVED_MESSAGES
+from rasa_plugins.stores.tracker_store import NOT_SAVED_MESSAGE, NOT_SAVED_MESSAGES
 from tests.assistant import free_port
 from tests.conftest import fresh_postgres_database
 

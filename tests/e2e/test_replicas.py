@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins.tracker_store import NOT_SAVED_MESSAGE
-from tests.test_faults import START_TIMEOUT, free_port, log_tail, post_message, user_texts
+from rasa_plugins.stores.tracker_store import NOT_SAVED_MESSAGE
+from tests.e2e.test_faults import START_TIMEOUT, free_port, log_tail, post_message, user_texts
 
 RASA = str(PROJECT_ROOT / ".venv" / "bin" / "rasa")
 

@@ -10,7 +10,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa_plugins.intent_rules import IntentRules
+from rasa_plugins.nlu.intent_rules import IntentRules
 
 CONFIG = {"fact_threshold": 0.55}
 

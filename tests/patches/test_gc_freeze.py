@@ -1,4 +1,4 @@
-"""rasa_plugins.gc_freeze: the loaded model frozen out of full collections, an old model collectable."""
+"""patches.gc_freeze: the loaded model frozen out of full collections, an old model collectable."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rasa.core.agent import Agent
 
-from rasa_plugins import gc_freeze
+from rasa_plugins.patches import gc_freeze
 from tests.assistant import LoadedAgent
 
 

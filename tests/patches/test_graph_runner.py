@@ -1,4 +1,4 @@
-"""rasa_plugins.graph_runner: Rasa's graph results, in a fixed order, TED only when it can matter."""
+"""rasa_plugins.patches.graph_runner: Rasa's graph results, in a fixed order, TED only when it can matter."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
-from rasa_plugins import graph_runner
+from rasa_plugins.patches import graph_runner
 from tests.assistant import LoadedAgent, in_process_assistant, play
-from tests.test_speedups import behaviour
+from tests.patches.test_speedups import behaviour
 
 SIZE = 5
 

@@ -1,4 +1,4 @@
-"""rasa_plugins/handoff.py without a server: quiet turns, and staff messages to channels and trackers."""
+"""rasa_plugins/patches/handoff.py, no server: quiet turns, and staff messages to channels and trackers."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core.handoff import ASKED, HandoffQueue
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins import handoff, patches
-from rasa_plugins.widget import WidgetSocketIO, WidgetSocketIOOutput
+from rasa_plugins import patches
+from rasa_plugins.channels.widget import WidgetSocketIO, WidgetSocketIOOutput
+from rasa_plugins.patches import handoff
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 

@@ -127,7 +127,8 @@ def test_install_then_uninstall_restores_the_exact_originals(shipped: dict[str, 
 
 
 def test_the_plugin_modules_call_rasas_originals(shipped: dict[str, Any]) -> None:
-    from rasa_plugins import gc_freeze, graph_runner, handoff, speedups, tf_predict, tracker_store
+    from rasa_plugins.patches import gc_freeze, graph_runner, handoff, speedups, tf_predict
+    from rasa_plugins.stores import tracker_store
 
     patches.install()
     kept = {patch.target.rsplit(".", 1)[1]: unwrapped(held(patch)[1]) for patch in ASSIGNED}
@@ -212,10 +213,10 @@ import sys
 from rasa_plugins import patches
 installed = lambda: sorted(patch.name for patch in patches.PATCHES if patch.applied.value == "by_install"
                            and patches.is_installed(patch))
-import rasa_plugins.lock_store, rasa_plugins.windowed_tracker, rasa_plugins.tracker_store
-import rasa_plugins.handoff, rasa_plugins.speedups, rasa_plugins.widget
+import rasa_plugins.stores.lock_store, rasa_plugins.stores.windowed_tracker, rasa_plugins.stores.tracker_store
+import rasa_plugins.patches.handoff, rasa_plugins.patches.speedups, rasa_plugins.channels.widget
 print(installed())
-rasa_plugins.tracker_store.EnvSQLTrackerStore(host=sys.argv[1])
+rasa_plugins.stores.tracker_store.EnvSQLTrackerStore(host=sys.argv[1])
 print(installed())
 """
 
@@ -274,6 +275,6 @@ def test_rasa_run_refuses_to_start_on_an_unverified_rasa_version(tmp_path: Path)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
     text = " ".join(log.read_text(errors="replace").split())
-    assert "Rasa 3.6.99 is installed, but the patches of rasa_plugins/patches.py" in text
+    assert "Rasa 3.6.99 is installed, but the patches of rasa_plugins/patches/__init__.py" in text
     assert "verified with Rasa 3.6.21 only" in text and "IMP_RASA_PATCHES=off" in text
     assert not (tmp_path / "never.db").exists()  # refused before anything was touched

@@ -1,4 +1,4 @@
-"""rasa_plugins.speedups: the same answers as Rasa's code, without its per-call overheads."""
+"""rasa_plugins.patches.speedups: the same answers as Rasa's code, without its per-call overheads."""
 
 from __future__ import annotations
 
@@ -33,15 +33,16 @@ from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins import patches, speedups
+from rasa_plugins import patches
+from rasa_plugins.patches import speedups
 from tests.assistant import LoadedAgent, free_port, in_process_assistant, play
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 RULE_ONLY = {"rule_only_slots": ["verdict"], "rule_only_loops": []}
 
 
-# The registry's entries of rasa_plugins.speedups (graph_runner, tf_predict, gc_freeze: their own tests).
-SPEEDUPS = [patch for patch in patches.PATCHES if patch.replacement.startswith("rasa_plugins.speedups.")]
+# The registry's entries of patches.speedups (graph_runner, tf_predict, gc_freeze: their own tests).
+SPEEDUPS = [patch for patch in patches.PATCHES if patch.replacement.startswith(f"{speedups.__name__}.")]
 
 
 def set_rasa_as_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,7 +70,7 @@ def remote_action() -> RemoteAction:
 
 
 def test_the_registry_lists_every_speedup() -> None:
-    """rasa_plugins/patches.py installs them (tests/test_patches.py): all five, as speed patches."""
+    """rasa_plugins/patches installs them (tests/patches/test_patches.py): all five, as speed patches."""
     assert {patch.replacement.rsplit(".", 1)[1] for patch in SPEEDUPS} == {
         "_validate_action_result",
         "_resolve_by_type",

@@ -1,4 +1,4 @@
-"""rasa_plugins.tf_predict: DIET's and TED's outputs exactly as through Rasa's tf.function call."""
+"""rasa_plugins.patches.tf_predict: DIET's and TED's outputs exactly as through Rasa's tf.function call."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from rasa.utils.tensorflow.models import RasaModel
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins import graph_runner, patches, tf_predict
+from rasa_plugins import patches
+from rasa_plugins.patches import graph_runner, tf_predict
 from tests.assistant import LoadedAgent, in_process_assistant, play
-from tests.test_graph_runner import CONVERSATION
+from tests.patches.test_graph_runner import CONVERSATION
 
 
 def same(ours: Any, theirs: Any) -> bool:

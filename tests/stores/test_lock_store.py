@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 from rasa.core.lock_store import InMemoryLockStore, LockError, RedisLockStore
 
-from rasa_plugins.lock_store import TICKET_SCRIPT, AtomicRedisLockStore, EnvLockStore, LockStoreUnavailable
+from rasa_plugins.stores.lock_store import (
+    TICKET_SCRIPT,
+    AtomicRedisLockStore,
+    EnvLockStore,
+    LockStoreUnavailable,
+)
 from tests.assistant import free_port
 
 

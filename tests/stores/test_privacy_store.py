@@ -17,9 +17,9 @@ from actions.core.handoff import HandoffRecord
 from actions.core.privacy import DELETION_ACTION
 from actions.core.repository import AssessmentRepository, Base, make_engine
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins.privacy import PrivacyTrackerStoreMixin
-from rasa_plugins.tracker_store import EnvSQLTrackerStore
-from rasa_plugins.windowed_tracker import WINDOW_TURNS_ENV, WindowedTracker
+from rasa_plugins.stores.privacy import PrivacyTrackerStoreMixin
+from rasa_plugins.stores.tracker_store import EnvSQLTrackerStore
+from rasa_plugins.stores.windowed_tracker import WINDOW_TURNS_ENV, WindowedTracker
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 PII_TEXT = "I'm at ana.silva@example.com or 514-555-1234, UCI 12-3456-7890, file W123456789"

@@ -19,7 +19,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core.settings import PROJECT_ROOT
 from rasa_plugins import patches
-from rasa_plugins.tracker_store import (
+from rasa_plugins.stores.tracker_store import (
     NOT_SAVED_MESSAGE,
     NOT_SAVED_MESSAGES,
     ConversationStoreError,

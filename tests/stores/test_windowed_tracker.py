@@ -23,8 +23,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins.tracker_store import EnvSQLTrackerStore
-from rasa_plugins.windowed_tracker import (
+from rasa_plugins.stores.tracker_store import EnvSQLTrackerStore
+from rasa_plugins.stores.windowed_tracker import (
     MAX_WINDOW_FACTOR,
     WINDOW_TURNS_ENV,
     WindowedTracker,

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_plugins.console.render import error_page
+from rasa_plugins.channels.console.render import error_page
 
 logger = logging.getLogger(__name__)
 

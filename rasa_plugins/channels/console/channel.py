@@ -21,11 +21,11 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from rasa_plugins.console.auth import Sessions, origin_allowed, session_minutes_from_env
-from rasa_plugins.console.data import ConsoleData
-from rasa_plugins.console.handoff import HandoffPages
-from rasa_plugins.console.pages import ConsolePages
-from rasa_plugins.console.render import error_page, headers, json_response, redirect
+from rasa_plugins.channels.console.auth import Sessions, origin_allowed, session_minutes_from_env
+from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.handoff import HandoffPages
+from rasa_plugins.channels.console.pages import ConsolePages
+from rasa_plugins.channels.console.render import error_page, headers, json_response, redirect
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 GET /staff/handoffs, GET /staff/handoffs/<id>, and POST /staff/handoffs/<id>/take, /reply and
 /close, behind the console's login with its CSRF-checked forms (registered by `channel.py`).
-Messages reach the user through rasa_plugins/handoff.py; the queue is actions/core/handoff.py.
+Messages reach the user through rasa_plugins/patches/handoff.py; the queue is actions/core/handoff.py.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from actions.core.handoff import (
     clean_reply,
 )
 from actions.core.reloading import ReloadingFile
-from rasa_plugins.console.auth import check_post
-from rasa_plugins.console.data import ConsoleData
-from rasa_plugins.console.render import error_page, html_page, redirect
-from rasa_plugins.handoff import Delivery, conversation_language, queue_for, send_staff_message
+from rasa_plugins.channels.console.auth import check_post
+from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.render import error_page, html_page, redirect
+from rasa_plugins.patches.handoff import Delivery, conversation_language, queue_for, send_staff_message
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from actions.core.fact_editing import (
 )
 from actions.core.knowledge import KnowledgeBase
 from actions.core.settings import facts_path
-from rasa_plugins.console.auth import Sessions, check_post
-from rasa_plugins.console.data import ConsoleData
-from rasa_plugins.console.render import error_page, html_page, json_response, redirect
+from rasa_plugins.channels.console.auth import Sessions, check_post
+from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.render import error_page, html_page, json_response, redirect
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ def fmt_time(value: datetime | None) -> str:
 
 def _environment() -> Environment:
     environment = Environment(
-        loader=PackageLoader("rasa_plugins.console", "templates"),
+        loader=PackageLoader("rasa_plugins.channels.console", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

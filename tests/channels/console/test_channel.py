@@ -6,7 +6,7 @@ import uuid
 
 from sanic import Sanic
 
-from rasa_plugins.console.channel import StaffConsole
+from rasa_plugins.channels.console.channel import StaffConsole
 
 ROUTES = {
     "/staff",
@@ -39,6 +39,6 @@ def test_the_blueprint_registers_every_route() -> None:
 
 
 def test_the_stylesheet_is_in_the_package() -> None:
-    from rasa_plugins.console.channel import STATIC_DIR
+    from rasa_plugins.channels.console.channel import STATIC_DIR
 
     assert 'nav a[aria-current="page"]' in (STATIC_DIR / "console.css").read_text(encoding="utf-8")

@@ -10,19 +10,23 @@ import pytest
 
 from actions.core.settings import PROJECT_ROOT
 
-PACKAGE = "rasa_plugins.console"
-MODULES = sorted(path.stem for path in (PROJECT_ROOT / "rasa_plugins" / "console").glob("*.py"))
+PACKAGE = "rasa_plugins.channels.console"
+MODULES = sorted(path.stem for path in (PROJECT_ROOT / "rasa_plugins" / "channels" / "console").glob("*.py"))
 
 
 def console_imports(module: str) -> set[str]:
     """The console modules that `module` imports (at any level, TYPE_CHECKING blocks included)."""
-    path = PROJECT_ROOT / "rasa_plugins" / "console" / f"{module}.py"
+    path = PROJECT_ROOT / "rasa_plugins" / "channels" / "console" / f"{module}.py"
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE + "."):
-            found.add(node.module.split(".")[2])
+            found.add(node.module.removeprefix(PACKAGE + ".").split(".")[0])
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[2] for a in node.names if a.name.startswith(PACKAGE + ".")}
+            found |= {
+                a.name.removeprefix(PACKAGE + ".").split(".")[0]
+                for a in node.names
+                if a.name.startswith(PACKAGE + ".")
+            }
     return found
 
 

@@ -24,10 +24,10 @@ from actions.core.console_queries import (
 )
 from actions.core.fact_editing import FactChange, FactValues
 from actions.core.handoff import Handoff
-from rasa_plugins.console.auth import Sessions, new_session
-from rasa_plugins.console.data import ConsoleData
-from rasa_plugins.console.pages import ChangeRow, ConsolePages, Diff, FactRow, change_diffs
-from rasa_plugins.console.render import TEMPLATES, render
+from rasa_plugins.channels.console.auth import Sessions, new_session
+from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.pages import ChangeRow, ConsolePages, Diff, FactRow, change_diffs
+from rasa_plugins.channels.console.render import TEMPLATES, render
 from tests.core.test_console_queries import DAY1, bot, insert, user
 
 SCRIPT = "<script>alert(1)</script>"
