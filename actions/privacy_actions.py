@@ -14,7 +14,7 @@ class ActionDeleteMyData(Action):
     """Marks the conversation for deletion by running; `utter_data_deleted` then tells the user.
 
     The deletion itself happens in the tracker store once this turn has been saved
-    (rasa_plugins/privacy.py): done here, the save that ends the turn would undo it.
+    (rasa_plugins/stores/privacy.py): done here, the save that ends the turn would undo it.
     """
 
     def name(self) -> str:

@@ -14,7 +14,7 @@ import aiohttp
 from actions.core.texts import Texts
 
 REQUEST_TIMEOUT = 60.0  # seconds for one turn
-# What our assistant answers, in either language, when a turn could not be stored (tracker_store.py).
+# What our assistant answers, in either language, when a turn could not be stored (stores/tracker_store.py).
 NOT_SAVED_MESSAGES = frozenset(Texts.load().in_every_language("not_saved").values())
 
 

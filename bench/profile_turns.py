@@ -50,7 +50,7 @@ async def plain_turn(agent: object, message: str, sender: str) -> None:
     await agent.handle_message(UserMessage(message, CollectingOutputChannel(), sender))  # type: ignore[attr-defined]
 
 
-# What `--without` can turn back into Rasa as shipped: the speed patches of rasa_plugins/patches.py
+# What `--without` can turn back into Rasa as shipped: the speed patches of rasa_plugins/patches/__init__.py
 # (by name; "session" is EndpointConfig.request and .session) and endpoints.yml's selective domain.
 WITHOUT = (
     *dict.fromkeys(patch.name for patch in patches.entries(kind=patches.Kind.SPEED)),
@@ -75,7 +75,7 @@ def play(args: argparse.Namespace) -> None:
     if args.bot == "assistant":
         from rasa.utils.endpoints import read_endpoint_config
 
-        from rasa_plugins.tracker_store import EnvSQLTrackerStore
+        from rasa_plugins.stores.tracker_store import EnvSQLTrackerStore
 
         store = EnvSQLTrackerStore(host=args.database)  # installs rasa_plugins.patches, as in `rasa run`
         restore_rasa(args.without)
@@ -120,7 +120,7 @@ def play(args: argparse.Namespace) -> None:
         medians = [round(statistics.median(values[i : i + 50])) for i in range(0, len(values) - 49, 50)]
         print(f"median ms per block of 50 turns ({name}): {medians}")
     if args.bot == "assistant":
-        from rasa_plugins import graph_runner
+        from rasa_plugins.patches import graph_runner
 
         print(f"TED predictions skipped / run: {graph_runner.ted_calls}")
 

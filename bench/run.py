@@ -8,7 +8,7 @@ Usage: .venv/bin/python bench/run.py [--quick] [--train] [--no-speedups-run]   (
    SQLite, on PostgreSQL (a fresh database on 127.0.0.1:5432, dropped after) and on PostgreSQL
    with the Redis lock store and 2 Sanic workers, each with its action server; in full mode
    also on PostgreSQL without the project's speed-ups ("no-speedups": the conversation window
-   off, the speed patches of rasa_plugins/patches.py left out with IMP_RASA_PATCHES=off, and the domain
+   off, the speed patches of rasa_plugins/patches left out with IMP_RASA_PATCHES=off, and the domain
    sent with every action call), to show what they change.
 3. For 1, 10 and 50 simulated users (1 and 10 with --quick) talking without pause: latency per
    turn (p50/p95/p99), messages/s, errors, peak RSS of the servers' processes (/proc).
@@ -296,7 +296,7 @@ def start_assistant(
     name: str, model: Path, log_dir: Path, endpoints: Path, no_speedups: bool = False, **env: str
 ) -> Server:
     """The action server and the Rasa server with scripts/run.sh's arguments (with `no_speedups`,
-    the Rasa server runs without the speed patches: IMP_RASA_PATCHES=off, rasa_plugins/patches.py)."""
+    the Rasa server runs without the speed patches: IMP_RASA_PATCHES=off, rasa_plugins/patches)."""
     port, action_port = free_port(), free_port()
     environment = base_env(
         IMP_PORT=str(port),

@@ -2,7 +2,7 @@
 
 Every user message of the stories goes through NLU; its intent and its ruler entities must equal
 the story's annotation, and every action must be predicted as written. The one difference from
-the command line: the `language` entity that rasa_plugins/language_detector.py puts on the whole
+the command line: the `language` entity that rasa_plugins/nlu/language_detector.py puts on the whole
 message (it only sets the `language` slot) is left out of the comparison, because a story cannot
 annotate an entity that spans the whole message around the others. Language detection has its own
 tests (tests/core/test_language.py, the conversation evaluation).

@@ -234,7 +234,7 @@ class LoadedAgent:
 
     agent: Any
     action_url: str
-    freeze_count: int  # gc.get_freeze_count() right after the load (rasa_plugins/gc_freeze.py)
+    freeze_count: int  # gc.get_freeze_count() right after the load (rasa_plugins/patches/gc_freeze.py)
     generation_2: int  # objects left in the oldest generation right after the load
 
 
@@ -263,7 +263,7 @@ def in_process_assistant(loaded: LoadedAgent, database: Path) -> tuple[Any, Any]
     from rasa.core.lock_store import InMemoryLockStore
     from rasa.utils.endpoints import EndpointConfig
 
-    from rasa_plugins.tracker_store import EnvSQLTrackerStore
+    from rasa_plugins.stores.tracker_store import EnvSQLTrackerStore
 
     agent = loaded.agent
     store = EnvSQLTrackerStore(domain=None, host=f"sqlite:///{database}")

@@ -22,10 +22,10 @@ from actions.core.database import shared_engine
 from actions.core.feedback import FeedbackVote
 from actions.core.handoff import ASKED
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins import handoff
-from rasa_plugins.console.channel import StaffConsole
-from rasa_plugins.tracker_store import EnvSQLTrackerStore
-from rasa_plugins.widget import WidgetStatic
+from rasa_plugins.channels.console.channel import StaffConsole
+from rasa_plugins.channels.widget import WidgetStatic
+from rasa_plugins.patches import handoff
+from rasa_plugins.stores.tracker_store import EnvSQLTrackerStore
 from tests.conftest import POSTGRES_ADMIN_URL
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))

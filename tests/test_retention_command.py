@@ -19,7 +19,7 @@ from actions.core.feedback import FeedbackRepository, FeedbackVote
 from actions.core.repository import AssessmentRepository, make_engine
 from actions.core.settings import PROJECT_ROOT
 from actions.core.tables import Base
-from rasa_plugins.tracker_store import EnvSQLTrackerStore
+from rasa_plugins.stores.tracker_store import EnvSQLTrackerStore
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 DAY = 86400.0

@@ -1,4 +1,4 @@
-"""Rules that correct NLU's intent where the words leave no doubt (used by rasa_plugins/intent_rules.py).
+"""Rules that correct NLU's intent where the words leave no doubt (used by rasa_plugins/nlu/intent_rules.py).
 
 - A person who states two or more answers of the eligibility check about themselves is describing
   their situation: `check_eligibility` when the message also asks something, else `inform`, both of

@@ -5,7 +5,7 @@ A conversation's personal data is spread over the tables the catalogue lists in
 `events` and the project's tables holding a conversation id. A table that does not exist (yet)
 is skipped, so the functions work on any version of the schema. The deletion of a user's own conversation is
 triggered by the `action_delete_my_data` action and carried out by the tracker store once
-the turn has been saved (rasa_plugins/privacy.py); retention is `python -m scripts.retention`.
+the turn has been saved (rasa_plugins/stores/privacy.py); retention is `python -m scripts.retention`.
 """
 
 from __future__ import annotations

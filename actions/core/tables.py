@@ -81,7 +81,7 @@ class HandoffRecord(Base):  # type: ignore[misc,valid-type]
 
 
 class TrackerWindowRecord(Base):  # type: ignore[misc,valid-type]
-    """One conversation's window (rasa_plugins/windowed_tracker): its first event and the state before it."""
+    """One conversation's window (rasa_plugins/stores/windowed_tracker): its first event, the state before."""
 
     __tablename__ = "imp_tracker_windows"
 

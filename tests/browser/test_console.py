@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from rasa_plugins.console.auth import COOKIE, new_session, sign_session
+from rasa_plugins.channels.console.auth import COOKIE, new_session, sign_session
 from tests.assistant import SHARED
 from tests.browser.conftest import Assistant, screenshot, watch
 
@@ -373,7 +373,7 @@ def run_in_thread(coroutine):
 
 
 def test_without_a_token_every_route_answers_503() -> None:
-    from rasa_plugins.console.channel import StaffConsole
+    from rasa_plugins.channels.console.channel import StaffConsole
 
     console = StaffConsole(token="", secret="s")
 
@@ -388,8 +388,8 @@ def test_without_a_token_every_route_answers_503() -> None:
 
 
 def test_session_signing_and_origin_rules() -> None:
-    from rasa_plugins.console.auth import read_session
-    from rasa_plugins.console.channel import StaffConsole
+    from rasa_plugins.channels.console.auth import read_session
+    from rasa_plugins.channels.console.channel import StaffConsole
 
     secret = b"k" * 32
     session = new_session("Ana", 30, now=1000.0)

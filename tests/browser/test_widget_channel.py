@@ -11,7 +11,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
-from rasa_plugins.widget import (
+from rasa_plugins.channels.widget import (
     WidgetSocketIO,
     WidgetSocketIOOutput,
     WidgetStatic,

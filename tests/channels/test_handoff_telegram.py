@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from actions.core.texts import Texts
-from rasa_plugins.console.auth import COOKIE, new_session, sign_session
+from rasa_plugins.channels.console.auth import COOKIE, new_session, sign_session
 from tests.assistant import SHARED
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.test_telegram import Assistant, say

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rasa_plugins.rest import (
+from rasa_plugins.channels.rest import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_LENGTH,
     MAX_SENDER_LENGTH,

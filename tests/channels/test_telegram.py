@@ -29,7 +29,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from actions.core.settings import PROJECT_ROOT
-from rasa_plugins.telegram import (
+from rasa_plugins.channels.telegram import (
     EDITED_MESSAGE_REPLY,
     TEXT_ONLY_REPLY,
     SecureTelegramInput,
@@ -152,8 +152,8 @@ def run_assistant(tmp_path: Path, env: dict[str, str]) -> Iterator[Assistant]:
     with start_assistant(tmp_path, env, database_url, Assistant) as running:
         yield running
         assert running.process.poll() is None, f"the assistant stopped:\n{running.log()[-3000:]}"
-        # A crash inside the channel would show up as a traceback from rasa_plugins/telegram.py.
-        assert "rasa_plugins/telegram.py" not in running.log()
+        # A crash inside the channel would show up as a traceback from rasa_plugins/channels/telegram.py.
+        assert "rasa_plugins/channels/telegram.py" not in running.log()
 
 
 @pytest.fixture(scope="module")
@@ -664,7 +664,7 @@ def test_channel_loads_from_credentials_yml_without_secrets(monkeypatch: pytest.
     from rasa.core.run import create_http_input_channels
 
     text = (PROJECT_ROOT / "credentials.yml").read_text()
-    assert "rasa_plugins.telegram.SecureTelegramInput:" in text
+    assert "rasa_plugins.channels.telegram.SecureTelegramInput:" in text
     assert TOKEN not in text and "secret_token:" not in text
     monkeypatch.setenv("TELEGRAM_ACCESS_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
@@ -708,7 +708,7 @@ def test_helpers() -> None:
 
 
 def test_channel_replies_follow_the_telegram_language() -> None:
-    from rasa_plugins.telegram import TEXT_ONLY_REPLIES, in_language_of
+    from rasa_plugins.channels.telegram import TEXT_ONLY_REPLIES, in_language_of
 
     assert in_language_of(TEXT_ONLY_REPLIES, {"language_code": "fr-CA"}).startswith("Désolé")
     assert in_language_of(TEXT_ONLY_REPLIES, {"language_code": "es"}) == TEXT_ONLY_REPLIES["en"]

@@ -22,8 +22,8 @@ import pytest
 import sqlalchemy as sa
 
 from actions.core.eligibility import Answer, CsqProgram, PrStatus, Residence
-from rasa_plugins.rest import MAX_MESSAGE_LENGTH, MAX_PENDING_PER_SENDER, MAX_SENDER_LENGTH
-from rasa_plugins.tracker_store import NOT_SAVED_MESSAGE
+from rasa_plugins.channels.rest import MAX_MESSAGE_LENGTH, MAX_PENDING_PER_SENDER, MAX_SENDER_LENGTH
+from rasa_plugins.stores.tracker_store import NOT_SAVED_MESSAGE
 from tests.assistant import SHARED, Assistant, Reply, http
 from tests.channels.fake_telegram import FakeTelegram
 

@@ -1,0 +1,1 @@
+"""Input channels of the Rasa server: REST, Telegram, the web widget and the staff console."""

@@ -1,0 +1,166 @@
+"""The console's handoff queue: list, take, reply, hand back (docs/staff-console.md).
+
+GET /staff/handoffs, GET /staff/handoffs/<id>, and POST /staff/handoffs/<id>/take, /reply and
+/close, behind the console's login with its CSRF-checked forms (registered by `channel.py`).
+Messages reach the user through rasa_plugins/patches/handoff.py; the queue is actions/core/handoff.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions.core import console_queries as queries
+from actions.core.handoff import (
+    ACTIVE,
+    CLOSED,
+    MAX_REPLY_LENGTH,
+    OPEN,
+    STATUSES,
+    TAKEN,
+    Handoff,
+    HandoffError,
+    HandoffQueue,
+    clean_reply,
+)
+from actions.core.texts import texts_file
+from rasa_plugins.channels.console.auth import check_post
+from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.render import error_page, html_page, redirect
+from rasa_plugins.patches.handoff import Delivery, conversation_language, queue_for, send_staff_message
+
+logger = logging.getLogger(__name__)
+
+VIEWS = {"active": ACTIVE, "closed": (CLOSED,), "all": STATUSES}
+REASON_LABELS = {"asked": "asked for a person", "not_understood": "not understood twice"}
+NOTICES = {
+    "taken": "You have the conversation: the assistant stays quiet in it until you hand it back.",
+    "sent": "Reply sent.",
+    "closed": "Handed back: the assistant answers this conversation again.",
+}
+TRANSCRIPT_LINES = 30
+
+
+def take_label(handoff: Handoff, staff_name: str) -> str:
+    """The take button's text, or "" when the handoff cannot be taken (closed, or already ours)."""
+    if handoff.status == OPEN:
+        return "Take this conversation"
+    if handoff.status == TAKEN and handoff.taken_by != staff_name:
+        return "Take it over"
+    return ""
+
+
+class HandoffPages:
+    """The handoff pages of the staff console."""
+
+    def __init__(self, data: ConsoleData) -> None:
+        self.data = data
+
+    def queue(self) -> HandoffQueue:
+        """The queue on the console's database (migrated on first use)."""
+        return queue_for(self.data.db_url)
+
+    async def list_page(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """The queue: open and taken handoffs (oldest first), or the closed ones."""
+        view = request.args.get("status") or "active"
+        if view not in VIEWS:
+            view = "active"
+        queue = self.queue()
+        handoffs = await self.data.run(queue.list, VIEWS[view])
+        counts = await self.data.run(queue.counts)
+        tabs = (
+            ("active", f"Waiting or taken ({counts[OPEN]} + {counts[TAKEN]})"),
+            ("closed", f"Closed ({counts[CLOSED]})"),
+            ("all", "All"),
+        )
+        return html_page(
+            "handoffs.html",
+            title="Handoff queue",
+            active="handoffs",
+            session=session,
+            tabs=tabs,
+            view=view,
+            handoffs=handoffs,
+            reasons=REASON_LABELS,
+        )
+
+    async def detail_page(
+        self, request: Request, session: dict[str, Any], handoff_id: int, message: str = "", status: int = 200
+    ) -> HTTPResponse:
+        """One handoff: its details, the conversation so far and the forms."""
+        handoff = await self.data.run(self.queue().get, handoff_id)
+        if handoff is None:
+            return error_page(404, "Not found", f"There is no handoff {handoff_id}.", session)
+        lines = await self.data.run(queries.transcript, self.data.engine(), handoff.sender_id)
+        return html_page(
+            "handoff.html",
+            status,
+            title=f"Handoff #{handoff.id}",
+            active="handoffs",
+            session=session,
+            handoff=handoff,
+            message=message,
+            notice=NOTICES.get(request.args.get("done") or "", ""),
+            unstored=bool(request.args.get("unstored")),
+            undelivered=bool(request.args.get("undelivered")),
+            reason=REASON_LABELS.get(handoff.reason, handoff.reason),
+            take_label=take_label(handoff, session["name"]),
+            can_reply=handoff.status == TAKEN,
+            can_close=handoff.status in ACTIVE,
+            max_reply=MAX_REPLY_LENGTH,
+            lines=lines[-TRANSCRIPT_LINES:],
+        )
+
+    async def _notify(
+        self, request: Request, handoff: Handoff, key: str, session: dict[str, Any]
+    ) -> Delivery:
+        """Send one of the text catalogues' notices to the user, in the conversation's language."""
+        language = await conversation_language(request.app, handoff)
+        texts = await self.data.run(texts_file.get)
+        return await send_staff_message(request.app, handoff, texts.message(key, language), session["name"])
+
+    async def act(
+        self, request: Request, session: dict[str, Any], handoff_id: int, what: str
+    ) -> HTTPResponse:
+        """POST take / reply / close, then back to the handoff's page (303)."""
+        denied = check_post(request, session)
+        if denied:
+            return denied
+        queue = self.queue()
+        handoff = await self.data.run(queue.get, handoff_id)
+        if handoff is None:
+            return error_page(404, "Not found", f"There is no handoff {handoff_id}.", session)
+        try:
+            if what == "take":
+                handoff = await self.data.run(queue.take, handoff_id, session["name"])
+                delivery = await self._notify(request, handoff, "handoff_taken", session)
+                done = "taken"
+            elif what == "reply":
+                if handoff.status != TAKEN:
+                    raise HandoffError("Take the conversation before replying.")
+                text = clean_reply((request.form or {}).get("text"))
+                delivery = await send_staff_message(request.app, handoff, text, session["name"])
+                done = "sent"
+            elif what == "close":
+                handoff = await self.data.run(queue.close, handoff_id, session["name"])
+                delivery = await self._notify(request, handoff, "handoff_returned", session)
+                done = "closed"
+            else:
+                return error_page(404, "Not found", "Unknown action.", session)
+        except HandoffError as error:
+            return await self.detail_page(request, session, handoff_id, str(error), 409)
+        logger.info("Staff console: %s did %s on handoff %s", session["name"], what, handoff_id)
+        query = {"done": done}
+        if not delivery.delivered:
+            query["undelivered"] = "1"
+        if not delivery.stored:
+            query["unstored"] = "1"
+        return redirect(f"/staff/handoffs/{handoff_id}?{urlencode(query)}")
+
+    async def detail(self, request: Request, session: dict[str, Any], handoff_id: int) -> HTTPResponse:
+        """GET one handoff's page."""
+        return await self.detail_page(request, session, handoff_id)

@@ -1,0 +1,426 @@
+"""The console's pages and JSON API: each handler gathers its data and renders a template."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions.core import console_queries as queries
+from actions.core.fact_check import due_for_review
+from actions.core.fact_editing import (
+    LANGUAGES,
+    EditConflict,
+    FactChange,
+    FactValues,
+    InvalidEdit,
+    current_values,
+    file_version,
+    parse_sources,
+    save_fact,
+    validate_staff_name,
+)
+from actions.core.knowledge import KnowledgeBase
+from actions.core.settings import facts_path
+from rasa_plugins.channels.console.auth import Sessions, check_post
+from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.render import error_page, html_page, json_response, redirect
+
+logger = logging.getLogger(__name__)
+
+CHANGED_FIELDS = ("as_of", "checked", "sources")
+
+
+@dataclass(frozen=True)
+class Diff:
+    """One changed field of a fact change; `answer` diffs show old and new text apart."""
+
+    label: str
+    old: str
+    new: str
+    answer: bool = False
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One row of the change log table."""
+
+    changed_at: datetime
+    staff_name: str
+    fact_id: str
+    diffs: tuple[Diff, ...]
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One row of the facts table."""
+
+    id: str
+    intent: str
+    as_of: str
+    checked: str | None
+    sources: tuple[str, ...]
+    answer: str  # on one line
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def change_diffs(change: FactChange) -> tuple[Diff, ...]:
+    """What a change changed: dates and sources, then each language's answer."""
+    diffs = []
+    for key in CHANGED_FIELDS:
+        old, new = change.old.get(key), change.new.get(key)
+        if old != new:
+            if key == "checked":  # absent: nobody has checked it against its official page
+                old, new = old or "never", new or "never"
+            diffs.append(Diff(key, _text(old), _text(new)))
+    for lang in LANGUAGES:
+        old = change.old.get("answers", {}).get(lang, "")
+        new = change.new.get("answers", {}).get(lang, "")
+        if old != new:
+            diffs.append(Diff(f"answer ({lang})", _text(old), _text(new), answer=True))
+    return tuple(diffs)
+
+
+def change_rows(changes: list[FactChange]) -> list[ChangeRow]:
+    """The change log as table rows."""
+    return [ChangeRow(c.changed_at, c.staff_name, c.fact_id, change_diffs(c)) for c in changes]
+
+
+def fact_rows(knowledge: KnowledgeBase) -> list[FactRow]:
+    """The facts as table rows, with their English answer."""
+    return [
+        FactRow(
+            fact.id,
+            fact.intent,
+            fact.as_of,
+            fact.checked,
+            tuple(s.id for s in fact.sources),
+            " ".join(knowledge.text(fact.answers, "en").split()),
+        )
+        for fact in knowledge.facts.values()
+    ]
+
+
+def parse_day(value: str | None) -> date | None:
+    """An ISO date of the query string, or None when empty or invalid."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def conversation_filter(request: Request) -> queries.ConversationFilter:
+    """Search criteria from the query string."""
+    args = request.args
+    return queries.ConversationFilter(
+        since=parse_day(args.get("from")),
+        until=parse_day(args.get("to")),
+        channel=(args.get("channel") or "")[:64],
+        language=(args.get("language") or "")[:8],
+        text=(args.get("q") or "")[:200],
+    )
+
+
+def threshold(request: Request) -> float:
+    """The confidence threshold of the query string, within [0, 1]."""
+    try:
+        value = float(request.args.get("threshold") or queries.DEFAULT_THRESHOLD)
+    except ValueError:
+        return queries.DEFAULT_THRESHOLD
+    return min(max(value, 0.0), 1.0)
+
+
+def form_values(form: Any) -> FactValues:
+    """The fact as typed in a form that was not saved, to show it again."""
+    return FactValues(
+        answers={lang: form.get(f"answer_{lang}", "") or "" for lang in LANGUAGES},
+        as_of=form.get("as_of", "") or "",
+        sources=tuple(part.strip() for part in (form.get("sources", "") or "").split(",") if part.strip()),
+        checked=form.get("checked", "") or None,
+    )
+
+
+class ConsolePages:
+    """The route handlers of the console's pages (behind the login, except the login itself)."""
+
+    def __init__(self, sessions: Sessions, data: ConsoleData) -> None:
+        self.sessions = sessions
+        self.data = data
+
+    # --- login --------------------------------------------------------------------------------
+
+    def login_page(self, message: str = "", status: int = 200) -> HTTPResponse:
+        """The login form."""
+        return html_page("login.html", status, title="Log in", active="", session=None, message=message)
+
+    async def login(self, request: Request) -> HTTPResponse:
+        """Exchange the staff token (and a name) for a session cookie."""
+        denied = check_post(request, None)
+        if denied:
+            return denied
+        client = request.remote_addr or request.ip or "?"
+        if self.sessions.throttled(client):
+            return self.login_page("Too many failed attempts: wait a few minutes.", 429)
+        form = request.form or {}
+        if not self.sessions.token_matches(form.get("token", "") or ""):
+            self.sessions.throttled(client, failed=True)
+            logger.warning("Staff console: failed login from %s", client)
+            return self.login_page("Wrong staff token.", 401)
+        try:
+            name = validate_staff_name(form.get("name", "") or "")
+        except InvalidEdit as error:
+            return self.login_page(str(error), 400)
+        logger.info("Staff console: %s logged in from %s", name, client)
+        reply = redirect("/staff/conversations")
+        self.sessions.start(request, reply, name)
+        return reply
+
+    async def logout(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """Revoke the session and clear the cookie."""
+        denied = check_post(request, session)
+        if denied:
+            return denied
+        reply = redirect("/staff/login")
+        self.sessions.end(request, reply, session)
+        return reply
+
+    # --- conversations ------------------------------------------------------------------------
+
+    async def conversations(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """The searchable list of conversations."""
+        criteria = conversation_filter(request)
+        engine = self.data.engine()
+        rows = await self.data.run(queries.list_conversations, engine, criteria)
+        channels, languages = await self.data.run(queries.channels_and_languages, engine)
+        return html_page(
+            "conversations.html",
+            title="Conversations",
+            active="conversations",
+            session=session,
+            criteria=criteria,
+            since=request.args.get("from", ""),
+            until=request.args.get("to", ""),
+            channels=channels,
+            languages=languages,
+            rows=rows,
+        )
+
+    async def transcript(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """One conversation's messages, in order."""
+        sender_id = request.args.get("id") or ""
+        lines = await self.data.run(queries.transcript, self.data.engine(), sender_id)
+        if not lines:
+            return error_page(404, "Not found", "There is no message in this conversation.", session)
+        return html_page(
+            "transcript.html",
+            title="Transcript",
+            active="conversations",
+            session=session,
+            sender_id=sender_id,
+            lines=lines,
+        )
+
+    async def not_understood(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """Messages the NLU did not understand, grouped and counted."""
+        below = threshold(request)
+        rows = await self.data.run(
+            queries.not_understood,
+            self.data.engine(),
+            below,
+            parse_day(request.args.get("from")),
+            parse_day(request.args.get("to")),
+        )
+        return html_page(
+            "not_understood.html",
+            title="Not understood",
+            active="not-understood",
+            session=session,
+            threshold=below,
+            since=request.args.get("from", ""),
+            until=request.args.get("to", ""),
+            rows=rows,
+        )
+
+    async def assessments(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """Verdicts per day and the latest assessments."""
+        per_day = await self.data.run(queries.verdicts_per_day, self.data.engine())
+        latest = await self.data.run(queries.latest_assessments, self.data.engine())
+        days: dict[date, dict[str, int]] = {}
+        for row in per_day:
+            days.setdefault(row.day, {})[row.verdict] = row.count
+        return html_page(
+            "assessments.html",
+            title="Assessments",
+            active="assessments",
+            session=session,
+            verdicts=sorted({row.verdict for row in per_day}),
+            days=sorted(days.items(), reverse=True),
+            latest=latest,
+        )
+
+    async def votes(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """ "Was this helpful?" per fact."""
+        rows = await self.data.run(queries.votes_per_fact, self.data.engine())
+        return html_page("votes.html", title="Was this helpful?", active="votes", session=session, rows=rows)
+
+    # --- ask ----------------------------------------------------------------------------------
+
+    def ask_page(
+        self,
+        session: dict[str, Any],
+        question: str = "",
+        language: str = "en",
+        answer: queries.ConsoleAnswer | None = None,
+        missing: bool = False,
+    ) -> HTTPResponse:
+        """The question box, and the answer when there is one (400 when no question was typed)."""
+        return html_page(
+            "ask.html",
+            400 if missing else 200,
+            title="Ask",
+            active="ask",
+            session=session,
+            question=question,
+            language=language,
+            answer=answer,
+            missing=missing,
+        )
+
+    async def ask(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """The assistant's answer (fact and sources) to a staff question."""
+        if request.method != "POST":
+            return self.ask_page(session)
+        denied = check_post(request, session)
+        if denied:
+            return denied
+        form = request.form or {}
+        question = (form.get("question") or "").strip()[:1000]
+        language = form.get("language") if form.get("language") in LANGUAGES else "en"
+        if not question:
+            return self.ask_page(session, missing=True)
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or not agent.is_ready():
+            return error_page(503, "Not ready", "The assistant's model is not loaded yet.", session)
+        try:
+            parsed = await agent.parse_message(question)
+        except Exception:
+            logger.exception("Staff console: the model could not parse a question")
+            return error_page(503, "Not ready", "The assistant could not read the question.", session)
+        intent = parsed.get("intent") or {}
+        knowledge = await self.data.run(self.data.knowledge_file.get)
+        answer = queries.answer_for(
+            knowledge, intent.get("name"), float(intent.get("confidence") or 0.0), language
+        )
+        return self.ask_page(session, question, language, answer)
+
+    # --- facts --------------------------------------------------------------------------------
+
+    async def facts(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """The facts and the change log."""
+        knowledge = await self.data.run(self.data.knowledge_file.get)
+        changes = await self.data.run(lambda: self.data.change_log().recent(50))
+        return html_page(
+            "facts.html",
+            title="Facts",
+            active="facts",
+            session=session,
+            path=facts_path(),
+            due=due_for_review(knowledge.data, date.today()),
+            facts=fact_rows(knowledge),
+            changes=change_rows(changes),
+        )
+
+    async def save(self, request: Request, session: dict[str, Any], fact_id: str) -> tuple[str, int]:
+        """Save the posted form of a fact: ("", 200) when saved, else the message and its status."""
+        form = request.form or {}
+        try:
+            checked = date.today().isoformat() if form.get("mark_checked") else form.get("checked", "")
+            values = FactValues(
+                answers={lang: form.get(f"answer_{lang}", "") or "" for lang in LANGUAGES},
+                as_of=form.get("as_of", "") or "",
+                sources=parse_sources(form.get("sources", "") or ""),
+                checked=checked or None,
+            )
+            await self.data.run(
+                save_fact,
+                facts_path(),
+                fact_id,
+                values,
+                session["name"],
+                self.data.change_log(),
+                form.get("version") or None,
+            )
+        except EditConflict as error:
+            return str(error), 409
+        except InvalidEdit as error:
+            return str(error), 400
+        logger.info("Staff console: %s edited fact %s", session["name"], fact_id)
+        return "", 200
+
+    async def fact(self, request: Request, session: dict[str, Any], fact_id: str) -> HTTPResponse:
+        """Show or save the edit form of one fact."""
+        message, status = "", 200
+        if request.method == "POST":
+            denied = check_post(request, session)
+            if denied:
+                return denied
+            message, status = await self.save(request, session, fact_id)
+            if status == 200:
+                return redirect(f"/staff/facts/{quote(fact_id)}?saved=1")
+        path = facts_path()
+        text = await self.data.run(path.read_text, encoding="utf-8")
+        knowledge = await self.data.run(KnowledgeBase.load, path)
+        if fact_id not in knowledge.facts:
+            return error_page(404, "Not found", f"There is no fact {fact_id}.", session)
+        values = form_values(request.form or {}) if status != 200 else current_values(knowledge, fact_id)
+        changes = await self.data.run(lambda: self.data.change_log().recent(20, fact_id))
+        return html_page(
+            "fact.html",
+            status,
+            title=f"Fact {fact_id}",
+            active="facts",
+            session=session,
+            message=message,
+            saved=bool(request.args.get("saved")),
+            intent=knowledge.facts[fact_id].intent,
+            fact_id=fact_id,
+            values=values,
+            version=file_version(text),
+            languages=LANGUAGES,
+            sources=sorted(knowledge.sources),
+            changes=change_rows(changes),
+        )
+
+    # --- JSON API -----------------------------------------------------------------------------
+
+    async def api(self, request: Request, what: str) -> HTTPResponse:
+        """JSON versions of the pages' data."""
+        engine = self.data.engine()
+        run = self.data.run
+        if what == "conversations":
+            data: Any = await run(queries.list_conversations, engine, conversation_filter(request))
+        elif what == "transcript":
+            data = await run(queries.transcript, engine, request.args.get("id") or "")
+        elif what == "not-understood":
+            data = await run(queries.not_understood, engine, threshold(request))
+        elif what == "assessments":
+            data = {
+                "per_day": await run(queries.verdicts_per_day, engine),
+                "latest": await run(queries.latest_assessments, engine),
+            }
+        elif what == "votes":
+            votes = await run(queries.votes_per_fact, engine)
+            data = [{**asdict(v), "total": v.total, "share_yes": v.share_yes} for v in votes]
+        elif what == "fact-changes":
+            data = await run(lambda: self.data.change_log().recent(100))
+        else:
+            return json_response({"error": "not found"}, 404)
+        return json_response(data)

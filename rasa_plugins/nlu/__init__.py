@@ -1,0 +1,1 @@
+"""NLU components of the project, loaded by config.yml's pipeline."""
