@@ -6,7 +6,9 @@ widget/dist/ at /widget/ and stores "Was this helpful?" votes sent to POST /widg
 message's `fact_id` (the stock output drops every key but the text and buttons), and its
 `session_request` handler awaits `AsyncServer.enter_room`, a coroutine since python-socketio
 5.10 that Rasa 3.6 never awaits, so with `session_persistence: true` no answer ever reached
-the browser.
+the browser. Its socket.io server shares its events with the other Rasa servers through Redis
+when IMP_SOCKETIO_MESSAGE_QUEUE is set (`message_queue`), so that a staff reply sent by one
+server reaches a widget connected to another (docs/production.md).
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from socketio import AsyncRedisManager, AsyncServer
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.core.database import database
@@ -54,6 +58,21 @@ _HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5}
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 # Bot message keys, besides text and buttons, that the widget needs.
 FORWARDED_KEYS = ("fact_id",)
+# Redis URL through which the Rasa servers share socket.io events; unset: one server on its own.
+MESSAGE_QUEUE_VARIABLE = "IMP_SOCKETIO_MESSAGE_QUEUE"
+# Redis pub/sub channel of those events: the same on every server of one assistant.
+QUEUE_CHANNEL_VARIABLE = "IMP_SOCKETIO_CHANNEL"
+DEFAULT_QUEUE_CHANNEL = "imp-widget-socketio"
+
+
+def message_queue(environ: dict[str, str] | None = None) -> AsyncRedisManager | None:
+    """The Redis client manager of IMP_SOCKETIO_MESSAGE_QUEUE, or None (events stay in this process)."""
+    environ = os.environ if environ is None else environ
+    url = environ.get(MESSAGE_QUEUE_VARIABLE, "").strip()
+    if not url:
+        return None
+    channel = environ.get(QUEUE_CHANNEL_VARIABLE, "").strip() or DEFAULT_QUEUE_CHANNEL
+    return AsyncRedisManager(url, channel=channel)
 
 
 def content_security_policy(host: str) -> str:
@@ -199,29 +218,41 @@ class WidgetSocketIOOutput(SocketIOOutput):
 
 
 class WidgetSocketIO(SocketIOInput):
-    """Rasa's socket.io channel (same settings and events) with `WidgetSocketIOOutput`."""
+    """Rasa's socket.io channel (same settings, events and routes) with `WidgetSocketIOOutput`."""
 
     def get_output_channel(self) -> OutputChannel | None:
-        """The output used for messages not triggered by the user (e.g. reminders)."""
+        """The output used for messages not triggered by the user (e.g. reminders, staff replies)."""
         if self.sio is None:
             return super().get_output_channel()
         return WidgetSocketIOOutput(self.sio, self.bot_message_evt)
 
+    def server(self) -> AsyncServer:
+        """Rasa's socket.io server, sharing its events through Redis when a message queue is set."""
+        return AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=message_queue())
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's socket.io blueprint, its messages answered through `WidgetSocketIOOutput`."""
+        """Rasa's socket.io blueprint on `server()`, answering through `WidgetSocketIOOutput`."""
+        sio = self.server()
+        blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        namespace = self.namespace
 
-        async def handle(message: UserMessage) -> None:
-            output = message.output_channel
-            if isinstance(output, SocketIOOutput) and not isinstance(output, WidgetSocketIOOutput):
-                message.output_channel = WidgetSocketIOOutput(output.sio, output.bot_message_evt)
-            await on_new_message(message)
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
 
-        blueprint = super().blueprint(handle)
-        sio = self.sio
-        if sio is None:  # SocketIOInput.blueprint sets it
-            raise RuntimeError("the socket.io server was not created")
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict, auth: dict | None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
 
-        @sio.on("session_request", namespace=self.namespace)  # replaces Rasa's handler
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: str) -> None:
+            logger.debug("Socket.IO client %s disconnected.", sid)
+
+        @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             if isinstance(requested, str) and _SESSION_ID.fullmatch(requested):
@@ -229,10 +260,33 @@ class WidgetSocketIO(SocketIOInput):
             else:
                 session_id = uuid.uuid4().hex
             if self.session_persistence:
-                entered = sio.enter_room(sid, session_id, namespace=self.namespace)
+                entered = sio.enter_room(sid, session_id, namespace=namespace)
                 if inspect.isawaitable(entered):  # a coroutine since python-socketio 5.10
                     await entered
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             logger.debug(f"Socket.IO client {sid} joined session {session_id}.")
 
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            message = self.user_message(sid, data, WidgetSocketIOOutput(sio, self.bot_message_evt))
+            if message is not None:
+                await on_new_message(message)
+
         return blueprint
+
+    def user_message(self, sid: str, data: Any, output: OutputChannel) -> UserMessage | None:
+        """The `UserMessage` Rasa's handler builds from a user_uttered event, or None to ignore it."""
+        data = data if isinstance(data, dict) else {}
+        if self.session_persistence:
+            sender_id = data.get("session_id")
+            if not sender_id:
+                logger.warning("A socket.io message without a session_id was ignored.")
+                return None
+        else:
+            sender_id = sid
+        metadata = data.get(self.metadata_key, {})
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        return UserMessage(
+            data.get("message", ""), output, sender_id, input_channel=self.name(), metadata=metadata
+        )

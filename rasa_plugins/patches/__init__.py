@@ -174,7 +174,10 @@ PATCHES: tuple[Patch, ...] = (
         replacement="rasa_plugins.channels.widget.WidgetSocketIO.blueprint",
         name="widget_session",
         kind=Kind.FEATURE,
-        why="session_request: Rasa never awaits enter_room (a coroutine since python-socketio 5.10); we do.",
+        why=(
+            "session_request: Rasa never awaits enter_room (a coroutine since python-socketio 5.10); we do."
+            " Our AsyncServer also shares its events through Redis (IMP_SOCKETIO_MESSAGE_QUEUE)."
+        ),
         verified="3.6.21",
         test="tests/browser/test_widget_channel.py::test_session_request_awaits_enter_room_and_confirms_the_id",
         applied=Applied.BY_SUBCLASS,

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import re
+import warnings
 from unittest.mock import AsyncMock
 
 import pytest
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOOutput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from socketio import AsyncRedisManager
 
 from rasa_plugins.channels.widget import (
+    DEFAULT_QUEUE_CHANNEL,
     WidgetSocketIO,
     WidgetSocketIOOutput,
     WidgetStatic,
     content_security_policy,
+    message_queue,
 )
 
 FACT_TEXT = "Valid for 3 years.\n\nSources: IRCC (2022)."
@@ -104,3 +108,76 @@ def test_csp_names_the_socket_host_only_when_it_is_a_plain_host() -> None:
     )
     hostile = content_security_policy("evil.example; script-src *")
     assert "script-src *" not in hostile and "connect-src 'self';" in hostile
+
+
+def test_no_message_queue_unless_the_variable_is_set() -> None:
+    assert message_queue({}) is None
+    assert message_queue({"IMP_SOCKETIO_MESSAGE_QUEUE": " "}) is None
+    assert WidgetSocketIO().server().manager.__class__.__name__ == "AsyncManager"
+
+
+def test_the_message_queue_is_redis_on_the_channel_named() -> None:
+    url = "redis://127.0.0.1:6379/3"
+    manager = message_queue({"IMP_SOCKETIO_MESSAGE_QUEUE": url})
+    assert isinstance(manager, AsyncRedisManager)
+    assert (manager.redis_url, manager.channel) == (url, DEFAULT_QUEUE_CHANNEL)
+    named = message_queue({"IMP_SOCKETIO_MESSAGE_QUEUE": url, "IMP_SOCKETIO_CHANNEL": "imp-staging"})
+    assert named is not None and named.channel == "imp-staging"
+
+
+def test_the_server_shares_its_events_through_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMP_SOCKETIO_MESSAGE_QUEUE", "redis://127.0.0.1:6379/3")
+    channel = WidgetSocketIO(session_persistence=True)
+    channel.blueprint(AsyncMock())
+    assert isinstance(channel.sio.manager, AsyncRedisManager)
+    assert channel.sio.manager.server is channel.sio
+
+
+def _routes(blueprint: Blueprint) -> list[tuple[str, tuple[str, ...]]]:
+    return sorted((route.uri, tuple(sorted(route.methods))) for route in blueprint._future_routes)
+
+
+def test_the_blueprint_has_rasas_routes_events_and_server_options() -> None:
+    """Comparison with Rasa's SocketIOInput.blueprint, which ours replaces (registry: widget_session)."""
+    settings = {
+        "user_message_evt": "user_uttered",
+        "bot_message_evt": "bot_uttered",
+        "session_persistence": True,
+    }
+    rasa, ours = SocketIOInput(**settings), WidgetSocketIO(**settings)
+    rasa_blueprint, our_blueprint = rasa.blueprint(AsyncMock()), ours.blueprint(AsyncMock())
+    assert _routes(our_blueprint) == _routes(rasa_blueprint)
+    assert (our_blueprint.name, our_blueprint.ctx.socketio_path) == ("socketio_webhook", "/socket.io")
+    assert sorted(ours.sio.handlers["/"]) == sorted(rasa.sio.handlers["/"])
+    assert ours.sio.eio.cors_allowed_origins == rasa.sio.eio.cors_allowed_origins == []
+    assert ours.sio.eio.async_mode == rasa.sio.eio.async_mode == "sanic"
+
+
+@pytest.mark.parametrize("persistence", [True, False])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"message": "hello", "session_id": "0f8e2a7c4b1d4e6f9a3b5c7d", "metadata": {"language": "fr"}},
+        {"message": "hi", "session_id": "0f8e2a7c4b1d4e6f9a3b5c7d", "metadata": '{"channel": "w"}'},
+        {"message": "no session"},
+    ],
+)
+def test_user_messages_are_the_ones_rasa_builds(persistence: bool, data: dict) -> None:
+    """Same sender, text, channel and metadata as Rasa's handler; only the output differs."""
+    received: dict[str, list[UserMessage]] = {"rasa": [], "ours": []}
+    for key, channel in (("rasa", SocketIOInput), ("ours", WidgetSocketIO)):
+        instance = channel(session_persistence=persistence)
+
+        async def collect(message: UserMessage, key: str = key) -> None:
+            received[key].append(message)
+
+        instance.blueprint(collect)
+        with warnings.catch_warnings():  # Rasa warns of a message without a session id
+            warnings.simplefilter("ignore")
+            asyncio.run(instance.sio.handlers["/"]["user_uttered"]("sid-9", dict(data)))
+    fields = [
+        [(m.text, m.sender_id, m.input_channel, m.metadata) for m in received[key]]
+        for key in ("rasa", "ours")
+    ]
+    assert fields[0] == fields[1]
+    assert all(isinstance(m.output_channel, WidgetSocketIOOutput) for m in received["ours"])

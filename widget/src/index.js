@@ -463,7 +463,14 @@ export class ChatWidget {
   connect() {
     if (this.socket) return;
     this.status.textContent = this.t.connecting;
-    const socket = io(this.config.serverUrl, { path: this.config.socketPath, withCredentials: false });
+    // WebSocket first: one connection, one server, so no balancer affinity is needed; HTTP
+    // long-polling (whose session only one server knows) only where the WebSocket fails.
+    const socket = io(this.config.serverUrl, {
+      path: this.config.socketPath,
+      withCredentials: false,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+    });
     this.socket = socket;
     socket.on("connect", () => {
       this.status.textContent = "";
