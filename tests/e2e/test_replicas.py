@@ -10,6 +10,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,8 @@ def wait_until_up(url: str, processes: list[subprocess.Popen], log: Path) -> Non
     pytest.fail(f"{url} did not answer within {START_TIMEOUT} s")
 
 
-@pytest.fixture
-def replicas(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[tuple[int, int]]:
-    """Two Rasa servers and one action server on one database and one lock store."""
+def model_path() -> str:
+    """The model scripts/train.sh gives (IMP_MODEL, or trained when the data changed)."""
     train = subprocess.Popen(
         ["bash", str(PROJECT_ROOT / "scripts" / "train.sh")],
         stdout=subprocess.PIPE,
@@ -68,8 +68,15 @@ def replicas(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[tupl
         train.wait()
         pytest.fail(f"scripts/train.sh did not finish within {START_TIMEOUT} s")
     assert train.returncode == 0 and model.endswith(".tar.gz"), model
-    credentials = tmp_path / "credentials.yml"
-    credentials.write_text("rest:\n")
+    return model
+
+
+@contextmanager
+def running_replicas(
+    postgres_url: str, tmp_path: Path, credentials: Path, extra_env: dict[str, str]
+) -> Iterator[tuple[int, int]]:
+    """Two Rasa servers (ports) and one action server on one database, with `extra_env` set."""
+    model = model_path()
     action_port, ports = free_port(), (free_port(), free_port())
     env = {
         **os.environ,
@@ -78,7 +85,7 @@ def replicas(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[tupl
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "IMP_ACTION_ENDPOINT": f"http://127.0.0.1:{action_port}/webhook",
         "IMP_DATABASE_URL": postgres_url,
-        "IMP_LOCK_STORE_URL": redis_url,
+        **extra_env,
     }
     log = tmp_path / "servers.log"
     rasa = [RASA, "run", "--model", model, "--endpoints", "endpoints.yml", "--credentials", str(credentials)]
@@ -109,6 +116,15 @@ def replicas(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[tupl
             process.kill()
         for process in processes:
             process.wait(timeout=30)
+
+
+@pytest.fixture
+def replicas(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """Two Rasa servers (REST only) and one action server on one database and one lock store."""
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("rest:\n")
+    with running_replicas(postgres_url, tmp_path, credentials, {"IMP_LOCK_STORE_URL": redis_url}) as ports:
+        yield ports
 
 
 @pytest.mark.e2e
