@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -12,11 +12,30 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from actions.core.knowledge import DEFAULT_LANGUAGE, KnowledgeBase
+from actions.core.paging import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    Cursor,
+    Direction,
+    InvalidCursor,
+    Page,
+    make_page,
+    page_size,
+    parse_cursor,
+    seek,
+)
 from actions.core.tables import ASSESSMENTS, EVENTS, FEEDBACK
+
+__all__ = ["Cursor", "Direction", "InvalidCursor", "Page", "parse_cursor"]
 
 DEFAULT_THRESHOLD = 0.6
 FALLBACK_INTENT = "nlu_fallback"
-MAX_CONVERSATIONS = 200
+MAX_CONVERSATIONS = MAX_PAGE_SIZE
+# Conversations examined per page at most when a filter is checked in Python (channel, language,
+# message text): a rare match ends the page early with a cursor to search on.
+MAX_SCANNED = 5000
+# The search form's channel and language choices come from this many of the latest events.
+CHOICES_SCANNED = 20000
 
 
 @dataclass(frozen=True)
@@ -28,7 +47,7 @@ class ConversationFilter:
     channel: str = ""
     language: str = ""
     text: str = ""
-    limit: int = MAX_CONVERSATIONS
+    limit: int = PAGE_SIZE
 
 
 @dataclass
@@ -41,6 +60,7 @@ class ConversationSummary:
     user_messages: int = 0
     channels: list[str] = field(default_factory=list)
     language: str = ""
+    last_event_id: int = 0  # the page key: the id of the conversation's newest event
 
 
 @dataclass(frozen=True)
@@ -143,51 +163,102 @@ def _has_table(engine: Engine, name: str) -> bool:
     return sa.inspect(engine).has_table(name)
 
 
-def list_conversations(engine: Engine, criteria: ConversationFilter) -> list[ConversationSummary]:
-    """Conversations with events in the date range that match the filters, latest first."""
-    if not _has_table(engine, EVENTS.name):
-        return []
-    start, end = _day_bounds(criteria.since, criteria.until)
-    first = sa.func.min(EVENTS.c.timestamp)
-    last = sa.func.max(EVENTS.c.timestamp)
-    span = sa.select(EVENTS.c.sender_id, first.label("first_at"), last.label("last_at")).group_by(
-        EVENTS.c.sender_id
+def _newest_events(criteria: ConversationFilter) -> sa.Select:
+    """Each conversation's newest event (id, sender, time) in the date range: Rasa's indexes only.
+
+    The newest event is the one no later event of the same sender follows: walking the primary key
+    from the cursor, each row costs one probe of Rasa's index on sender_id, so a page costs about
+    its rows times their events, however deep it lies (no OFFSET, no GROUP BY over the table).
+    """
+    newest = EVENTS.alias("newest")
+    later = EVENTS.alias("later")
+    query = sa.select(newest.c.id, newest.c.sender_id, newest.c.timestamp).where(
+        ~sa.exists().where(later.c.sender_id == newest.c.sender_id, later.c.id > newest.c.id)
     )
+    start, end = _day_bounds(criteria.since, criteria.until)
     if start is not None:
-        span = span.having(last >= start)
+        query = query.where(newest.c.timestamp >= start)
     if end is not None:
-        span = span.having(first < end)
-    span = span.order_by(last.desc())
+        earlier = EVENTS.alias("earlier")
+        query = query.where(
+            sa.exists().where(earlier.c.sender_id == newest.c.sender_id, earlier.c.timestamp < end)
+        )
+    return query
+
+
+def _first_times(connection: sa.engine.Connection, senders: list[str]) -> dict[str, float]:
+    first = sa.func.min(EVENTS.c.timestamp)
+    query = (
+        sa.select(EVENTS.c.sender_id, first)
+        .where(EVENTS.c.sender_id.in_(senders))
+        .group_by(EVENTS.c.sender_id)
+    )
+    return {row[0]: float(row[1] or 0) for row in connection.execute(query)}
+
+
+def _matches(summary: ConversationSummary, texts: list[str], criteria: ConversationFilter) -> bool:
     channel = criteria.channel.strip().lower()
     language = criteria.language.strip().lower()
     text = criteria.text.strip().lower()
-    results: list[ConversationSummary] = []
+    if channel and channel not in [c.lower() for c in summary.channels]:
+        return False
+    if language and language != summary.language.lower():
+        return False
+    return not text or text in summary.sender_id.lower() or any(text in t.lower() for t in texts)
+
+
+def conversation_page(
+    engine: Engine, criteria: ConversationFilter, cursor: Cursor | None = None
+) -> Page[ConversationSummary]:
+    """One page of the conversations matching the filters, latest activity (newest event) first."""
+    size = page_size(criteria.limit)
+    if not _has_table(engine, EVENTS.name):
+        return make_page([], lambda row: row.last_event_id, cursor, size)
+    newest = _newest_events(criteria).subquery()
+    found: list[ConversationSummary] = []
+    position, scanned = cursor, 0
+    batch = size + 1
     with engine.connect() as connection:
-        spans = connection.execute(span).all()
-        # Details in batches, in the order of the latest activity, until the page is full.
-        for offset in range(0, len(spans), 200):
-            batch = {row.sender_id: row for row in spans[offset : offset + 200]}
-            details = _details(connection, list(batch))
-            for sender_id, row in batch.items():
-                summary = ConversationSummary(sender_id, to_datetime(row.first_at), to_datetime(row.last_at))
-                user_texts, channels, lang = details.get(sender_id, ([], [], ""))
-                summary.user_messages = len(user_texts)
-                summary.channels = channels
-                summary.language = lang
-                if channel and channel not in [c.lower() for c in channels]:
-                    continue
-                if language and language != lang.lower():
-                    continue
-                if (
-                    text
-                    and not any(text in message.lower() for message in user_texts)
-                    and text not in (sender_id.lower())
-                ):
-                    continue
-                results.append(summary)
-                if len(results) >= criteria.limit:
-                    return results
-    return results
+        while len(found) <= size:
+            query = seek(sa.select(newest), newest.c.id, True, position, batch - 1)
+            rows = connection.execute(query).all()
+            if not rows:
+                break
+            senders = [row.sender_id for row in rows]
+            details = _details(connection, senders)
+            firsts = _first_times(connection, senders)
+            for row in rows:
+                texts, channels, language = details.get(row.sender_id, ([], [], ""))
+                summary = ConversationSummary(
+                    row.sender_id,
+                    to_datetime(firsts.get(row.sender_id, row.timestamp)),
+                    to_datetime(row.timestamp),
+                    len(texts),
+                    channels,
+                    language,
+                    row.id,
+                )
+                if _matches(summary, texts, criteria):
+                    found.append(summary)
+                    if len(found) > size:
+                        break
+            scanned += len(rows)
+            if len(rows) < batch or len(found) > size:
+                break
+            if scanned >= MAX_SCANNED:
+                page = make_page(found, lambda r: r.last_event_id, cursor, size, truncated=True)
+                if cursor is not None and cursor.direction is Direction.BEFORE:
+                    return replace(page, previous_key=rows[-1].id)
+                return replace(page, next_key=rows[-1].id)
+            direction = cursor.direction if cursor else Direction.AFTER
+            position = Cursor(direction, rows[-1].id)
+            batch = min(MAX_PAGE_SIZE, batch * 2)
+    return make_page(found, lambda r: r.last_event_id, cursor, size)
+
+
+def list_conversations(engine: Engine, criteria: ConversationFilter) -> list[ConversationSummary]:
+    """The first page of conversations matching the filters, latest first."""
+    return list(conversation_page(engine, criteria).rows)
 
 
 def _details(
@@ -218,12 +289,17 @@ def _details(
 
 
 def channels_and_languages(engine: Engine) -> tuple[list[str], list[str]]:
-    """The channels and languages seen, for the search form's choices."""
+    """The channels and languages of the latest CHOICES_SCANNED messages, for the search form."""
     if not _has_table(engine, EVENTS.name):
         return [], []
     found_channels: set[str] = set()
     found_languages: set[str] = set()
-    query = sa.select(EVENTS.c.type_name, EVENTS.c.data).where(EVENTS.c.type_name.in_(("user", "slot")))
+    query = (
+        sa.select(EVENTS.c.type_name, EVENTS.c.data)
+        .where(EVENTS.c.type_name.in_(("user", "slot")))
+        .order_by(EVENTS.c.id.desc())
+        .limit(CHOICES_SCANNED)
+    )
     with engine.connect() as connection:
         for row in connection.execute(query):
             data = _data(row.data)
@@ -329,15 +405,38 @@ def _as_datetime(value: Any) -> datetime:
     return result if result.tzinfo else result.replace(tzinfo=timezone.utc)
 
 
-def verdicts_per_day(engine: Engine, since: date | None = None) -> list[VerdictCount]:
+@dataclass(frozen=True)
+class AssessmentFilter:
+    """Search criteria of the assessments page; empty fields do not filter."""
+
+    verdict: str = ""
+    since: date | None = None
+    until: date | None = None
+    limit: int = PAGE_SIZE
+
+
+def _assessment_criteria(query: sa.Select, criteria: AssessmentFilter) -> sa.Select:
+    columns = ASSESSMENTS.c
+    if criteria.verdict:
+        query = query.where(columns.verdict == criteria.verdict)
+    if criteria.since is not None:
+        query = query.where(
+            columns.created_at >= datetime.combine(criteria.since, time.min, tzinfo=timezone.utc)
+        )
+    if criteria.until is not None:
+        end = datetime.combine(criteria.until + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        query = query.where(columns.created_at < end)
+    return query
+
+
+def verdicts_per_day(
+    engine: Engine, since: date | None = None, criteria: AssessmentFilter | None = None
+) -> list[VerdictCount]:
     """Assessments per day (UTC) and verdict, oldest day first."""
     if not _has_table(engine, ASSESSMENTS.name):
         return []
-    query = sa.select(ASSESSMENTS.c.verdict, ASSESSMENTS.c.created_at)
-    if since is not None:
-        query = query.where(
-            ASSESSMENTS.c.created_at >= datetime.combine(since, time.min, tzinfo=timezone.utc)
-        )
+    criteria = criteria or AssessmentFilter(since=since)
+    query = _assessment_criteria(sa.select(ASSESSMENTS.c.verdict, ASSESSMENTS.c.created_at), criteria)
     counts: Counter[tuple[date, str]] = Counter()
     with engine.connect() as connection:
         for row in connection.execute(query):
@@ -360,6 +459,34 @@ def latest_assessments(engine: Engine, limit: int = 50) -> list[LatestAssessment
             LatestAssessment(row.id, row.conversation_id, row.verdict, _as_datetime(row.created_at))
             for row in connection.execute(query)
         ]
+
+
+def assessment_page(
+    engine: Engine, criteria: AssessmentFilter, cursor: Cursor | None = None
+) -> Page[LatestAssessment]:
+    """One page of the assessments matching the filters, newest first (keyset on the id)."""
+    size = page_size(criteria.limit)
+    if not _has_table(engine, ASSESSMENTS.name):
+        return make_page([], lambda row: row.id, cursor, size)
+    columns = ASSESSMENTS.c
+    query = sa.select(columns.id, columns.conversation_id, columns.verdict, columns.created_at)
+    query = seek(_assessment_criteria(query, criteria), columns.id, True, cursor, size)
+    with engine.connect() as connection:
+        found = [
+            LatestAssessment(row.id, row.conversation_id, row.verdict, _as_datetime(row.created_at))
+            for row in connection.execute(query)
+        ]
+    return make_page(found, lambda row: row.id, cursor, size)
+
+
+def verdicts(engine: Engine) -> list[str]:
+    """The verdicts recorded, for the search form's choices."""
+    if not _has_table(engine, ASSESSMENTS.name):
+        return []
+    with engine.connect() as connection:
+        return sorted(
+            str(v) for v in connection.execute(sa.select(ASSESSMENTS.c.verdict).distinct()).scalars()
+        )
 
 
 def votes_per_fact(engine: Engine) -> list[FactVotes]:

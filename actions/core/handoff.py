@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from actions.core.paging import PAGE_SIZE, Cursor, Page, make_page, page_size, seek
 from actions.core.tables import CHANNEL_LENGTH, SENDER_ID_LENGTH, STAFF_NAME_LENGTH, HandoffRecord
 
 OPEN = "open"
@@ -207,6 +208,18 @@ class HandoffQueue:
         )
         with Session(self.engine) as session:
             return [_handoff(row) for row in session.scalars(query)]
+
+    def page(
+        self, statuses: Iterable[str] = ACTIVE, cursor: Cursor | None = None, limit: int = PAGE_SIZE
+    ) -> Page[Handoff]:
+        """One page of handoffs with these statuses (keyset on the id): oldest first, closed newest first."""
+        wanted = [status for status in statuses if status in STATUSES]
+        size = page_size(limit)
+        query = sa.select(HandoffRecord).where(HandoffRecord.status.in_(wanted))
+        query = seek(query, HandoffRecord.id, wanted == [CLOSED], cursor, size)
+        with Session(self.engine) as session:
+            found = [_handoff(row) for row in session.scalars(query)] if wanted else []
+        return make_page(found, lambda handoff: handoff.id, cursor, size)
 
     def counts(self) -> dict[str, int]:
         """How many handoffs have each status."""

@@ -35,7 +35,7 @@ from rasa_plugins.patches.handoff import Delivery, conversation_language, queue_
 
 logger = logging.getLogger(__name__)
 
-VIEWS = {"active": ACTIVE, "closed": (CLOSED,), "all": STATUSES}
+VIEWS = {"active": ACTIVE, "open": (OPEN,), "taken": (TAKEN,), "closed": (CLOSED,), "all": STATUSES}
 REASON_LABELS = {"asked": "asked for a person", "not_understood": "not understood twice"}
 NOTICES = {
     "taken": "You have the conversation: the assistant stays quiet in it until you hand it back.",
@@ -69,14 +69,22 @@ class HandoffPages:
         view = request.args.get("status") or "active"
         if view not in VIEWS:
             view = "active"
+        try:
+            cursor = queries.parse_cursor(request.args.get("after"), request.args.get("before"))
+        except queries.InvalidCursor as error:
+            return error_page(400, "Bad request", str(error), session)
+        size = queries.page_size(request.args.get("size"))
         queue = self.queue()
-        handoffs = await self.data.run(queue.list, VIEWS[view])
+        page = await self.data.run(queue.page, VIEWS[view], cursor, size)
         counts = await self.data.run(queue.counts)
         tabs = (
             ("active", f"Waiting or taken ({counts[OPEN]} + {counts[TAKEN]})"),
+            ("open", f"Waiting ({counts[OPEN]})"),
+            ("taken", f"Taken ({counts[TAKEN]})"),
             ("closed", f"Closed ({counts[CLOSED]})"),
             ("all", "All"),
         )
+        args = {"status": view, **({"size": str(size)} if request.args.get("size") else {})}
         return html_page(
             "handoffs.html",
             title="Handoff queue",
@@ -84,7 +92,9 @@ class HandoffPages:
             session=session,
             tabs=tabs,
             view=view,
-            handoffs=handoffs,
+            handoffs=page.rows,
+            page=page,
+            args=args,
             reasons=REASON_LABELS,
         )
 

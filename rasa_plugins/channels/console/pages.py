@@ -126,7 +126,33 @@ def conversation_filter(request: Request) -> queries.ConversationFilter:
         channel=(args.get("channel") or "")[:64],
         language=(args.get("language") or "")[:8],
         text=(args.get("q") or "")[:200],
+        limit=queries.page_size(args.get("size")),
     )
+
+
+def assessment_filter(request: Request) -> queries.AssessmentFilter:
+    """Search criteria of the assessments page from the query string."""
+    args = request.args
+    return queries.AssessmentFilter(
+        verdict=(args.get("verdict") or "")[:32],
+        since=parse_day(args.get("from")),
+        until=parse_day(args.get("to")),
+        limit=queries.page_size(args.get("size")),
+    )
+
+
+def page_cursor(request: Request) -> queries.Cursor | None:
+    """The page cursor of the query string (`after` / `before`); InvalidCursor when malformed."""
+    return queries.parse_cursor(request.args.get("after"), request.args.get("before"))
+
+
+def query_args(request: Request, names: tuple[str, ...]) -> dict[str, str]:
+    """The non-empty filter arguments of the query string, for the pages' links."""
+    return {name: str(request.args.get(name)) for name in names if request.args.get(name)}
+
+
+CONVERSATION_ARGS = ("from", "to", "channel", "language", "q", "size")
+ASSESSMENT_ARGS = ("verdict", "from", "to", "size")
 
 
 def threshold(request: Request) -> float:
@@ -195,10 +221,14 @@ class ConsolePages:
     # --- conversations ------------------------------------------------------------------------
 
     async def conversations(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
-        """The searchable list of conversations."""
+        """The searchable list of conversations, one page at a time."""
         criteria = conversation_filter(request)
+        try:
+            cursor = page_cursor(request)
+        except queries.InvalidCursor as error:
+            return error_page(400, "Bad request", str(error), session)
         engine = self.data.engine()
-        rows = await self.data.run(queries.list_conversations, engine, criteria)
+        page = await self.data.run(queries.conversation_page, engine, criteria, cursor)
         channels, languages = await self.data.run(queries.channels_and_languages, engine)
         return html_page(
             "conversations.html",
@@ -210,7 +240,9 @@ class ConsolePages:
             until=request.args.get("to", ""),
             channels=channels,
             languages=languages,
-            rows=rows,
+            rows=page.rows,
+            page=page,
+            args=query_args(request, CONVERSATION_ARGS),
         )
 
     async def transcript(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
@@ -250,9 +282,16 @@ class ConsolePages:
         )
 
     async def assessments(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
-        """Verdicts per day and the latest assessments."""
-        per_day = await self.data.run(queries.verdicts_per_day, self.data.engine())
-        latest = await self.data.run(queries.latest_assessments, self.data.engine())
+        """Verdicts per day and the latest assessments, one page at a time."""
+        criteria = assessment_filter(request)
+        try:
+            cursor = page_cursor(request)
+        except queries.InvalidCursor as error:
+            return error_page(400, "Bad request", str(error), session)
+        engine = self.data.engine()
+        per_day = await self.data.run(queries.verdicts_per_day, engine, None, criteria)
+        page = await self.data.run(queries.assessment_page, engine, criteria, cursor)
+        choices = await self.data.run(queries.verdicts, engine)
         days: dict[date, dict[str, int]] = {}
         for row in per_day:
             days.setdefault(row.day, {})[row.verdict] = row.count
@@ -263,7 +302,13 @@ class ConsolePages:
             session=session,
             verdicts=sorted({row.verdict for row in per_day}),
             days=sorted(days.items(), reverse=True),
-            latest=latest,
+            latest=page.rows,
+            page=page,
+            criteria=criteria,
+            verdict_choices=choices,
+            since=request.args.get("from", ""),
+            until=request.args.get("to", ""),
+            args=query_args(request, ASSESSMENT_ARGS),
         )
 
     async def votes(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
@@ -405,8 +450,13 @@ class ConsolePages:
         """JSON versions of the pages' data."""
         engine = self.data.engine()
         run = self.data.run
+        try:
+            cursor = page_cursor(request)
+        except queries.InvalidCursor as error:
+            return json_response({"error": str(error)}, 400)
         if what == "conversations":
-            data: Any = await run(queries.list_conversations, engine, conversation_filter(request))
+            page = await run(queries.conversation_page, engine, conversation_filter(request), cursor)
+            data: Any = list(page.rows)
         elif what == "transcript":
             data = await run(queries.transcript, engine, request.args.get("id") or "")
         elif what == "not-understood":

@@ -14,12 +14,14 @@ from types import SimpleNamespace
 import pytest
 
 from actions.core.console_queries import (
+    AssessmentFilter,
     ConsoleAnswer,
     ConversationFilter,
     ConversationSummary,
     FactVotes,
     LatestAssessment,
     NotUnderstood,
+    Page,
     TranscriptLine,
 )
 from actions.core.fact_editing import FactChange, FactValues
@@ -52,6 +54,8 @@ CONTEXTS = {
         channels=["rest", SCRIPT],
         languages=["en"],
         rows=[ConversationSummary(SCRIPT, AT, AT, 2, ["rest"], "en")],
+        page=Page((), next_key=9, previous_key=20, truncated=True),
+        args={"q": SCRIPT},
     ),
     "transcript.html": page(
         sender_id=SCRIPT,
@@ -67,6 +71,12 @@ CONTEXTS = {
         verdicts=["eligible"],
         days=[(date(2026, 3, 2), {"eligible": 3})],
         latest=[LatestAssessment(1, SCRIPT, "eligible", AT)],
+        page=Page((), next_key=9),
+        args={"verdict": SCRIPT},
+        criteria=AssessmentFilter(verdict=SCRIPT),
+        verdict_choices=["eligible", SCRIPT],
+        since="",
+        until="",
     ),
     "votes.html": page(rows=[FactVotes(SCRIPT, 3, 1)]),
     "ask.html": page(
@@ -93,7 +103,12 @@ CONTEXTS = {
         changes=[],
     ),
     "handoffs.html": page(
-        tabs=(("active", "Waiting"), ("all", "All")), view="active", handoffs=[HANDOFF], reasons={}
+        tabs=(("active", "Waiting"), ("all", "All")),
+        view="active",
+        handoffs=[HANDOFF],
+        reasons={},
+        page=Page((), previous_key=3),
+        args={"status": "active"},
     ),
     "handoff.html": page(
         handoff=HANDOFF,
@@ -238,3 +253,28 @@ def test_the_facts_table_cuts_long_answers_on_one_line() -> None:
     assert f"<td>{('word ' * 40)[:139]}…</td>" in html
     short = FactRow("fees", "ask_fees", "2024", None, ("seed",), "x" * 140)
     assert f"<td>{'x' * 140}</td>" in render("facts.html", **{**CONTEXTS["facts.html"], "facts": [short]})
+
+
+def test_the_pager_links_carry_the_filters_and_the_cursor() -> None:
+    html = render("conversations.html", **CONTEXTS["conversations.html"])
+    assert 'id="page-next" rel="next" href="?q=%3Cscript%3Ealert%281%29%3C%2Fscript%3E&amp;after=9"' in html
+    assert (
+        'id="page-previous" rel="prev" href="?q=%3Cscript%3Ealert%281%29%3C%2Fscript%3E&amp;before=20"'
+        in html
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [{"after": "x"}, {"before": "-1"}, {"after": "1", "before": "2"}, {"after": "9" * 30}]
+)
+def test_a_malformed_cursor_is_a_clear_400(pages: ConsolePages, args: dict[str, str]) -> None:
+    for handler in (pages.conversations, pages.assessments):
+        reply = asyncio.run(handler(FakeRequest(args), SESSION))
+        assert reply.status == 400 and ("cursor" in body(reply) or "not both" in body(reply))
+
+
+def test_an_unknown_cursor_gives_an_empty_page_with_a_way_back(pages: ConsolePages) -> None:
+    html = body(asyncio.run(pages.conversations(FakeRequest({"after": "1"}), SESSION)))
+    assert "No conversation matches." in html and 'id="page-previous"' in html
+    html = body(asyncio.run(pages.conversations(FakeRequest({"size": "1"}), SESSION)))
+    assert ESCAPED in html and 'id="page-next"' not in html
