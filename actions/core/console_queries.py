@@ -163,7 +163,7 @@ def _has_table(engine: Engine, name: str) -> bool:
     return sa.inspect(engine).has_table(name)
 
 
-def _newest_events(criteria: ConversationFilter) -> sa.Select:
+def newest_events(criteria: ConversationFilter) -> sa.Select:
     """Each conversation's newest event (id, sender, time) in the date range: Rasa's indexes only.
 
     The newest event is the one no later event of the same sender follows: walking the primary key
@@ -214,7 +214,7 @@ def conversation_page(
     size = page_size(criteria.limit)
     if not _has_table(engine, EVENTS.name):
         return make_page([], lambda row: row.last_event_id, cursor, size)
-    newest = _newest_events(criteria).subquery()
+    newest = newest_events(criteria).subquery()
     found: list[ConversationSummary] = []
     position, scanned = cursor, 0
     batch = size + 1
