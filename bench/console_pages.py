@@ -47,12 +47,17 @@ class Timing:
     rows: int
 
 
-def sender(number: int) -> str:
+def sender(number: int, prefix: str = "conv") -> str:
     """The conversation id of the seeded conversation number."""
-    return f"conv-{number:06d}"
+    return f"{prefix}-{number:06d}"
 
 
-def conversation_events(number: int) -> list[dict[str, Any]]:
+def _user(text: str, channel: str, intent: str) -> dict[str, Any]:
+    parse = {"text": text, "intent": {"name": intent, "confidence": 0.97}, "entities": []}
+    return {"event": "user", "text": text, "input_channel": channel, "parse_data": parse}
+
+
+def conversation_events(number: int, prefix: str = "conv") -> list[dict[str, Any]]:
     """A seeded conversation's 5 events: language slot, two user messages, two bot answers."""
     at = START + number * 10.0
     language = "fr" if number % 3 == 0 else "en"
@@ -61,19 +66,19 @@ def conversation_events(number: int) -> list[dict[str, Any]]:
     for step, (type_name, data) in enumerate(
         [
             ("slot", {"event": "slot", "name": "language", "value": language}),
-            ("user", {"event": "user", "text": f"hello {number}", "input_channel": channel}),
+            ("user", _user(f"hello {number}", channel, "greet")),
             ("bot", {"event": "bot", "text": "Hi! Ask me about IMP+."}),
-            ("user", {"event": "user", "text": "how much does it cost?", "input_channel": channel}),
+            ("user", _user("how much does it cost?", channel, "ask_fees")),
             ("bot", {"event": "bot", "text": "The fee is the one of a work permit."}),
         ]
     ):
         stamp = at + step * 20.0  # a conversation spans 80 s: about 8 overlap at any time
         rows.append(
             {
-                "sender_id": sender(number),
+                "sender_id": sender(number, prefix),
                 "type_name": type_name,
                 "timestamp": stamp,
-                "intent_name": None,
+                "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
                 "action_name": None,
                 "data": json.dumps({**data, "timestamp": stamp}),
             }
@@ -86,11 +91,18 @@ def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield rows[start : start + BATCH]
 
 
-def seed(engine: Engine, conversations: int, assessments: int = 0, handoffs: int = 0, first: int = 0) -> None:
+def seed(
+    engine: Engine,
+    conversations: int,
+    assessments: int = 0,
+    handoffs: int = 0,
+    first: int = 0,
+    prefix: str = "conv",
+) -> None:
     """Bulk-insert conversations (events in time order), assessments and handoffs."""
     RASA_METADATA.create_all(engine)
     Base.metadata.create_all(engine)
-    events = [row for n in range(first, first + conversations) for row in conversation_events(n)]
+    events = [row for n in range(first, first + conversations) for row in conversation_events(n, prefix)]
     events.sort(key=lambda row: row["timestamp"])
     at = datetime.fromtimestamp(START, tz=timezone.utc)
     assessment_rows = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +24,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from actions.core.repository import make_engine
+from bench.console_pages import seed, sender
 from rasa_plugins.channels.console.auth import COOKIE, new_session, sign_session
 from tests.assistant import SHARED
 from tests.browser.conftest import Assistant, screenshot, watch
@@ -413,3 +416,33 @@ def test_session_signing_and_origin_rules() -> None:
     ]:
         assert not allowed(FakeRequest({"origin": origin})), origin
     assert not allowed(FakeRequest({"referer": "http://evil.example/staff"}))
+
+
+def test_the_next_page_link_reaches_conversations_beyond_the_first_200(
+    page: Page, assistant: Assistant
+) -> None:
+    prefix = "pages-" + uuid.uuid4().hex[:8]
+    engine = make_engine(assistant.database_url)
+    seed(engine, 260, prefix=prefix)  # the newest conversations: 259 first, then down to 0
+    engine.dispose()
+    login(page, assistant)
+    page.goto(f"{assistant.url}/staff/conversations?size=200")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(200)
+    expect(rows.first).to_contain_text(sender(259, prefix))
+    old = sender(10, prefix)  # the 250th newest: not on the first page
+    expect(page.get_by_role("link", name=old)).to_have_count(0)
+    expect(page.locator("#page-previous")).to_have_count(0)
+    page.locator("#page-next").click()
+    expect(page).to_have_url(re.compile(r"/staff/conversations\?size=200&after=\d+$"))
+    expect(page.get_by_role("link", name=old)).to_have_count(1)
+    expect(rows.first).to_contain_text(sender(59, prefix))
+    screenshot(page, "console-04-next-page")
+    page.locator("#page-previous").click()
+    expect(rows.first).to_contain_text(sender(259, prefix))
+    expect(rows).to_have_count(200)
+    status, _, body = get(
+        f"{assistant.url}/staff/conversations?after=abc", page.context.cookies()[0]["value"]
+    )
+    assert status == 400 and "cursor" in body
+    assert_clean(page)

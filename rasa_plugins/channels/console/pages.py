@@ -462,9 +462,11 @@ class ConsolePages:
         elif what == "not-understood":
             data = await run(queries.not_understood, engine, threshold(request))
         elif what == "assessments":
+            criteria = assessment_filter(request)
+            latest = await run(queries.assessment_page, engine, criteria, cursor)
             data = {
-                "per_day": await run(queries.verdicts_per_day, engine),
-                "latest": await run(queries.latest_assessments, engine),
+                "per_day": await run(queries.verdicts_per_day, engine, None, criteria),
+                "latest": list(latest.rows),
             }
         elif what == "votes":
             votes = await run(queries.votes_per_fact, engine)

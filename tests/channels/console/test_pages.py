@@ -28,6 +28,7 @@ from actions.core.fact_editing import FactChange, FactValues
 from actions.core.handoff import Handoff
 from rasa_plugins.channels.console.auth import Sessions, new_session
 from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.handoff import HandoffPages
 from rasa_plugins.channels.console.pages import ChangeRow, ConsolePages, Diff, FactRow, change_diffs
 from rasa_plugins.channels.console.render import TEMPLATES, render
 from tests.core.test_console_queries import DAY1, bot, insert, user
@@ -278,3 +279,20 @@ def test_an_unknown_cursor_gives_an_empty_page_with_a_way_back(pages: ConsolePag
     assert "No conversation matches." in html and 'id="page-previous"' in html
     html = body(asyncio.run(pages.conversations(FakeRequest({"size": "1"}), SESSION)))
     assert ESCAPED in html and 'id="page-next"' not in html
+
+
+def test_the_queue_page_by_status_a_page_at_a_time(tmp_path) -> None:
+    data = ConsoleData(f"sqlite:///{tmp_path / 'queue.db'}")
+    pages = HandoffPages(data)
+    queue = pages.queue()
+    for n in range(3):
+        queue.open(f"user-{n}", "socketio", "en", "asked")
+    queue.take(queue.page().rows[1].id, "Ana")
+    html = body(asyncio.run(pages.list_page(FakeRequest({"status": "open", "size": "1"}), SESSION)))
+    assert "user-0" in html and "user-1" not in html and "user-2" not in html
+    assert 'id="page-next" rel="next" href="?status=open&amp;size=1&amp;after=' in html
+    taken = body(asyncio.run(pages.list_page(FakeRequest({"status": "taken"}), SESSION)))
+    assert "user-1" in taken and "user-0" not in taken and 'id="page-next"' not in taken
+    bad = asyncio.run(pages.list_page(FakeRequest({"before": "x"}), SESSION))
+    assert bad.status == 400 and "cursor" in body(bad)
+    data.engine().dispose()
