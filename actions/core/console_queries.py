@@ -30,7 +30,6 @@ __all__ = ["Cursor", "Direction", "InvalidCursor", "Page", "parse_cursor"]
 
 DEFAULT_THRESHOLD = 0.6
 FALLBACK_INTENT = "nlu_fallback"
-MAX_CONVERSATIONS = MAX_PAGE_SIZE
 # Conversations examined per page at most when a filter is checked in Python (channel, language,
 # message text): a rare match ends the page early with a cursor to search on.
 MAX_SCANNED = 5000
@@ -444,21 +443,9 @@ def verdicts_per_day(
     return [VerdictCount(day, verdict, n) for (day, verdict), n in sorted(counts.items())]
 
 
-def latest_assessments(engine: Engine, limit: int = 50) -> list[LatestAssessment]:
+def latest_assessments(engine: Engine, limit: int = PAGE_SIZE) -> list[LatestAssessment]:
     """The most recent assessments, newest first."""
-    if not _has_table(engine, ASSESSMENTS.name):
-        return []
-    columns = ASSESSMENTS.c
-    query = (
-        sa.select(columns.id, columns.conversation_id, columns.verdict, columns.created_at)
-        .order_by(columns.id.desc())
-        .limit(limit)
-    )
-    with engine.connect() as connection:
-        return [
-            LatestAssessment(row.id, row.conversation_id, row.verdict, _as_datetime(row.created_at))
-            for row in connection.execute(query)
-        ]
+    return list(assessment_page(engine, AssessmentFilter(limit=limit)).rows)
 
 
 def assessment_page(
