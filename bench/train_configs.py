@@ -39,8 +39,52 @@ def _component(pipeline: list[dict], name: str, **match: Any) -> dict:
     return next(c for c in pipeline if c["name"] == name and all(c.get(k) == v for k, v in match.items()))
 
 
+LINEAR = "rasa_plugins.nlu.linear_intent_classifier.LinearIntentClassifier"
+
+# The pipeline's featurizers and DIET as they were before the linear classifier replaced them.
+DIET_BLOCK: list[dict[str, Any]] = [
+    {"name": "LexicalSyntacticFeaturizer"},
+    {"name": "CountVectorsFeaturizer"},
+    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 3, "max_ngram": 5},
+    {
+        "name": "DIETClassifier",
+        "epochs": 20,
+        "learning_rate": 0.002,
+        "number_of_transformer_layers": 1,
+        "transformer_size": 128,
+        "entity_recognition": False,
+        "constrain_similarities": True,
+        "random_seed": 42,
+    },
+]
+
+
+def _with_diet(config: dict) -> None:
+    """Puts DIET and its featurizers back in place of the linear classifier."""
+    pipeline = config["pipeline"]
+    names = [c["name"] for c in pipeline]
+    if LINEAR in names:
+        at = names.index(LINEAR)
+        pipeline[at : at + 1] = copy.deepcopy(DIET_BLOCK)
+
+
+def _linear(**settings: Any) -> Callable[[dict], None]:
+    def change(config: dict) -> None:
+        _component(config["pipeline"], LINEAR).update(settings)
+
+    return change
+
+
+def _rules(**settings: Any) -> Callable[[dict], None]:
+    def change(config: dict) -> None:
+        _component(config["pipeline"], "rasa_plugins.nlu.intent_rules.IntentRules").update(settings)
+
+    return change
+
+
 def _diet(**settings: Any) -> Callable[[dict], None]:
     def change(config: dict) -> None:
+        _with_diet(config)
         _component(config["pipeline"], "DIETClassifier").update(settings)
 
     return change
@@ -48,6 +92,7 @@ def _diet(**settings: Any) -> Callable[[dict], None]:
 
 def _chars(**settings: Any) -> Callable[[dict], None]:
     def change(config: dict) -> None:
+        _with_diet(config)
         _component(config["pipeline"], "CountVectorsFeaturizer", analyzer="char_wb").update(settings)
 
     return change
@@ -71,6 +116,17 @@ def _both(*changes: Callable[[dict], None]) -> Callable[[dict], None]:
 # name -> change applied to a copy of config.yml
 VARIANTS: dict[str, Callable[[dict], None]] = {
     "as-committed": lambda config: None,
+    "diet-20ep-1x128-lr-0.002-before": _with_diet,
+    "linear-fact-threshold-0.45": _rules(fact_threshold=0.45),
+    "linear-fact-threshold-0.5": _rules(fact_threshold=0.5),
+    "linear-fact-threshold-0.6": _rules(fact_threshold=0.6),
+    "linear-fact-threshold-0.65": _rules(fact_threshold=0.65),
+    "linear-svm-C-0.5": _linear(C=0.5),
+    "linear-svm-C-2": _linear(C=2.0),
+    "linear-svm-temperature-0.15": _linear(temperature=0.15),
+    "linear-svm-temperature-0.3": _linear(temperature=0.3),
+    "linear-svm-words-1-chars-2to5": _linear(word_ngrams=[1, 1]),
+    "linear-svm-chars-3to5": _linear(char_ngrams=[3, 5]),
     "diet-80ep-2x256": _diet(epochs=80, number_of_transformer_layers=2, transformer_size=256),
     "diet-40ep-1x128": _diet(epochs=40, number_of_transformer_layers=1, transformer_size=128),
     "diet-30ep-1x128": _diet(epochs=30, number_of_transformer_layers=1, transformer_size=128),
@@ -123,6 +179,7 @@ class Result:
     nlu_train_s: float
     macro_f1: dict[str, float]
     wrong_fact_rate: dict[str, float]
+    right_facts: dict[str, str]
     nlu_cpu_ms_per_message: float
     full_train_s: float | None = None
 
@@ -171,13 +228,13 @@ def classifier_intent(parsed: dict[str, Any]) -> str:
     return ranking[0] if name == "nlu_fallback" and ranking else name
 
 
-def evaluate(model: Path) -> tuple[dict[str, float], dict[str, float], float]:
-    """Macro F1 and wrong-fact rate per language, and NLU CPU ms per message, in this process."""
+def evaluate(model: Path) -> tuple[dict[str, float], dict[str, float], dict[str, str], float]:
+    """Macro F1, wrong-fact rate and fact questions answered right per language, NLU CPU ms per message."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     facts = fact_answering_intents()
-    f1, wrong, cpu, count = {}, {}, 0.0, 0
+    f1, wrong, right, cpu, count = {}, {}, {}, 0.0, 0
     for language in ("en", "fr"):
         pairs = held_out(language)
         predicted, classified = [], []
@@ -191,7 +248,9 @@ def evaluate(model: Path) -> tuple[dict[str, float], dict[str, float], float]:
         f1[language] = macro_f1(pairs, classified)
         errors = sum(1 for (_, g), p in zip(pairs, predicted, strict=True) if p in facts and p != g)
         wrong[language] = errors / len(pairs)
-    return f1, wrong, 1000 * cpu / count
+        asked = [(g, p) for (_, g), p in zip(pairs, predicted, strict=True) if g in facts]
+        right[language] = f"{sum(1 for g, p in asked if p == g)}/{len(asked)}"
+    return f1, wrong, right, 1000 * cpu / count
 
 
 def main() -> None:
@@ -209,15 +268,15 @@ def main() -> None:
         VARIANTS[name](config)
         with tempfile.TemporaryDirectory(prefix=f"imp-train-{name}-") as folder:
             model, seconds = train(config, Path(folder), nlu_only=True)
-            f1, wrong, cpu = evaluate(model)
-            result = Result(name, seconds, f1, wrong, cpu)
+            f1, wrong, right, cpu = evaluate(model)
+            result = Result(name, seconds, f1, wrong, right, cpu)
             if name in full:
                 _, result.full_train_s = train(config, Path(folder) / "full", nlu_only=False)
         results.append(result)
         print(
             f"{name:28} nlu train {seconds:6.0f} s  full {result.full_train_s or float('nan'):6.0f} s  "
             f"macro F1 en {f1['en']:.3f} fr {f1['fr']:.3f}  wrong facts en {wrong['en']:.2%} "
-            f"fr {wrong['fr']:.2%}  NLU CPU {cpu:.1f} ms/msg",
+            f"fr {wrong['fr']:.2%}  facts right en {right['en']} fr {right['fr']}  NLU CPU {cpu:.1f} ms/msg",
             flush=True,
         )
     out = PROJECT_ROOT / "results" / "bench"

@@ -1,7 +1,7 @@
 """Writes data/nlu/openers.yml and data/nlu/fr/openers.yml: questions with a social opener in front.
 
 People rarely ask a bare question: "thanks! and how long is it valid?", "bonjour! c'est combien?",
-"sorry, in English then: ...". Without such examples DIET reads the opener as half the message and
+"sorry, in English then: ...". Without such examples the classifier reads the opener as half the message and
 becomes unsure. This takes every STEP-th example of each question intent in a language's own
 training files and writes it again behind an opener of that language, chosen with a fixed seed, so
 the files are the same on every run (tests/test_generate_openers.py checks they are current).

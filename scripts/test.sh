@@ -35,9 +35,9 @@ log "6/8 pytest in random order (seed ${IMP_TEST_SEED:-1}): unit, actions, SQLit
 log "6/8 again: the tests not marked e2e in another random order (seed ${IMP_TEST_SEED2:-2}): none needs another to run first"
 "$PY" -m pytest -q -p randomly --randomly-seed="${IMP_TEST_SEED2:-2}" -m "not e2e" "$@"
 
-log "7/8 Held-out NLU sets (tests/nlu, never trained on: macro F1 target 0.95, failing below 0.93; wrong facts <= 1 % per language)"
+log "7/8 Held-out NLU sets (tests/nlu, never trained on: macro F1 >= 0.95 and wrong facts <= 1 % per language)"
 log "8/8 Test stories end to end (text through NLU: every intent, entity and action as written; tests/known_story_failures.yml lists the ones that do not pass yet)"
 # Macro F1: the target is 0.95 (printed as reached or not); the command fails below 0.93, a margin
 # for the run-to-run variation of training from scratch. Wrong facts: fails above 1 %.
-"$PY" -m scripts.evaluate_model "$model" --out results --min-macro-f1 0.93
+"$PY" -m scripts.evaluate_model "$model" --out results --min-macro-f1 0.95
 log "All checks passed."

@@ -6,7 +6,7 @@
 - A reply that asks nothing follows the project's convention: `inform` when it names its topic,
   `affirm` / `deny` / `dont_know` when it is a bare yes / no / don't know (answer_intent).
 - A message of two or more words none of which the training data has ("zxqv blorptang") is not
-  understood, whatever DIET's character n-grams make of it (no_known_word).
+  understood, whatever the classifier's character n-grams make of it (no_known_word).
 - A short message that opens like a follow-up ("and in 2023?", « pis en 2022? », "what about my
   wife?") and names a year or a family member is a `follow_up`, which keeps the previous topic,
   when NLU took it for the fallback or for a figures question (digits pull that way).
@@ -300,15 +300,22 @@ def words(text: str) -> list[str]:
     return re.findall(r"[^\W\d_]+", fold(text))
 
 
+# Words that carry no meaning of their own: "xq7 blorp ok?? zzzz" is noise though "ok" is known.
+FILLER_WORDS = frozenset({"ok", "okay", "k", "lol", "hm", "hmm", "mmm", "uh", "um", "euh", "ben", "bah"})
+NOISE_MIN_UNKNOWN = 2  # unknown words a message needs, beside fillers, to be keyboard noise
+
+
 def no_known_word(text: str, known_words: frozenset[str], entities: Iterable[Mapping[str, Any]]) -> bool:
-    """True for a message of two or more words, none known and no entity recognised: keyboard noise.
+    """True for keyboard noise: two or more unknown words, no known word but fillers, no entity.
 
     An empty vocabulary (a model trained before the rule existed) knows nothing, so never judges.
     """
     said = words(text)
-    if not known_words or len(said) < 2 or any(e.get("entity") != "language" for e in entities):
+    if not known_words or any(e.get("entity") != "language" for e in entities):
         return False
-    return not any(word in known_words for word in said)
+    meaningful = [word for word in said if word not in FILLER_WORDS]
+    unknown = [word for word in meaningful if word not in known_words]
+    return len(unknown) >= NOISE_MIN_UNKNOWN and len(unknown) == len(meaningful)
 
 
 def answered_with_a_fact(intent: str | None) -> bool:

@@ -1,7 +1,7 @@
-"""NLU component: corrects DIET's intent where the words leave no doubt (actions/core/intent_rules.py).
+"""NLU component: corrects the intent where the words leave no doubt (actions/core/intent_rules.py).
 
 "I'm in Winnipeg and my CSQ is from the AI pilot, do I qualify?" or a long first message listing
-one's whole situation can look like a fact question to DIET, or leave it unsure: it becomes
+one's whole situation can look like a fact question to the classifier, or leave it unsure: it becomes
 `check_eligibility` / `inform`, which start the check with those answers. "pis en 2023?" after a
 cap answer can look like the 2021 figures (digits): it becomes `follow_up`. The reading is the
 action server's own (actions/core/answers.py).
@@ -42,11 +42,11 @@ KNOWN_WORDS_FILE = "known_words.json"
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentRules(GraphComponent):
-    """Replaces DIET's intent by the one the rules of actions/core/intent_rules.py give, if any.
+    """Replaces the classifier's intent by the one the rules of actions/core/intent_rules.py give, if any.
 
     `fact_threshold`: the confidence a fact question (or a follow-up) needs to be answered with a
     fact; below it the message becomes `nlu_fallback`, the way Rasa's FallbackClassifier marks it
-    (so `rasa test nlu` still scores DIET's own prediction). Training stores the words of the
+    (so `rasa test nlu` still scores the classifier's own prediction). Training stores the words of the
     training examples; a message with none of them (two words or more) is not understood either.
     """
 

@@ -86,7 +86,7 @@ PATCHES: tuple[Patch, ...] = (
         kind=Kind.SPEED,
         why="tf.function re-checks each input array per call; ours calls ConcreteFunction._call_flat.",
         verified="3.6.21",
-        test="tests/patches/test_tf_predict.py::test_diet_and_ted_give_the_same_outputs_as_through_rasas_call",
+        test="tests/patches/test_tf_predict.py::test_ted_gives_the_same_outputs_as_through_rasas_call",
     ),
     Patch(
         target="rasa.core.agent.Agent.load_model",

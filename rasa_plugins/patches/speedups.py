@@ -26,7 +26,7 @@ bench/profile_turns.py (py-spy; BENCHMARKS.md "Conversation benchmark"):
   holds the same event objects; training trackers (`TrackerWithCachedStates`) are left alone.
 
 The registry installs them with `rasa_plugins.patches.graph_runner` (the prediction graph without
-dask's scheduler, TED only when it can matter), `rasa_plugins.patches.tf_predict` (DIET's and TED's
+dask's scheduler, TED only when it can matter), `rasa_plugins.patches.tf_predict` (TED's
 graph without tf.function's per-call input checks) and `rasa_plugins.patches.gc_freeze` (the loaded
 model out of the garbage collector's full collections); nothing happens on import.
 """

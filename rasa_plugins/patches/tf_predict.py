@@ -1,4 +1,4 @@
-"""DIET's and TED's TensorFlow graph called without tf.function's per-call input checks.
+"""TED's TensorFlow graph (any RasaModel's) called without tf.function's per-call input checks.
 
 Rasa 3.6 predicts through `RasaModel._rasa_predict`, a `tf.function` with an input signature.
 In TensorFlow 2.12 every call of such a function first canonicalises its arguments: it

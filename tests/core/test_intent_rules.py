@@ -39,7 +39,7 @@ from tests.actions.helpers import ruler_entities
         ("how many workers picked by Quebec were granted PR in 2021", "ask_2021_figures", None),
         ("je vis à Bruxelles pis j'ai un CSQ du programme régulier", "ask_csq_programs", "inform"),
         ("can people in Ontario with a PSTQ CSQ apply?", "ask_eligibility_criteria", None),
-        ("I live in Lyon", "ask_already_in_quebec", None),  # one answer: DIET's call
+        ("I live in Lyon", "ask_already_in_quebec", None),  # one answer: the classifier's call
         ("I'm in Paris with a PRTQ CSQ, do I qualify?", "check_eligibility", None),  # kept
         ("I want a human, I'm in Lyon with a PRTQ CSQ", "request_human", None),
     ],
@@ -186,7 +186,10 @@ def test_a_situation_with_eligibility_words_is_a_check() -> None:
         ("zxqv blorptang frumious", [], True),
         ("qwop flurbish gnarvle!!", [{"entity": "language", "value": "en"}], True),
         ("zxqv fees", [], False),  # one known word
-        ("blorp", [], False),  # one word: DIET decides
+        ("blorp", [], False),  # one word: the classifier decides
+        ("xq7 blorp ok?? zzzz", [], True),  # "ok" is known, but only a filler
+        ("ok ok", [], False),  # fillers only: nothing unknown
+        ("ok blorp", [], False),  # one unknown word
         ("Zxqv Lyonville", [{"entity": "location", "value": "Lyonville"}], False),  # an answer
         ("2024 5145550199", [], False),  # digits are not words
     ],

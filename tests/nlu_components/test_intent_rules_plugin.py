@@ -30,7 +30,7 @@ def trained(tmp_path: Path) -> IntentRules:
 
 
 def parsed(component: IntentRules, text: str, intent: str, confidence: float) -> dict:
-    """The intent after the component processed a message DIET classified."""
+    """The intent after the component processed a message the classifier classified."""
     message = Message.build(text)
     message.set("intent", {"name": intent, "confidence": confidence})
     message.set("intent_ranking", [{"name": intent, "confidence": confidence}])
