@@ -63,6 +63,7 @@ _ASKING_START = re.compile(
     r"tell me|explain|give me|show me|i want to know|i'd like to know|i would like to know|i wonder|"
     r"wondering|curious|comment|combien|quand|pourquoi|qui|quel|quelle|quels|quelles|lequel|laquelle|"
     r"est-ce|c'est quoi|c'est-tu|c'est combien|ca coute|peut-on|puis-je|dois-je|faut-il|"
+    r"c koi|ckoi|c quoi|ce quoi|c'est koi|c'tu|c tu|kesse|kosse|"
     r"y a-t-il|ya tu|y'a tu|y a-tu|dis-moi|dites-moi|explique|expliquez|parle-moi|parlez-moi|donne-moi|"
     r"donnez-moi|je veux savoir|j'aimerais savoir|je voudrais savoir|je me demande)\b",
     re.IGNORECASE,
@@ -73,6 +74,8 @@ _ASKING_START = re.compile(
 _ASKING_INSIDE = re.compile(
     r"\b[a-z]+-(?:tu|t-il|t-elle|t-on|t-ils|t-elles|il|elle|ils|elles|on|je|vous|nous)\b"
     r"|\b(?:quel|quelle|quels|quelles|est-ce)\b"
+    # Quebec and texting forms: « le PMI c'tu encore ouvert », « pis c koi le délai »
+    r"|\b(?:c'tu|c'est tu|ctu|koi)\b"
     r"|\b(?:quoi|comment|pourquoi)$|\b(?:combien|a quoi|d'ou|oui ou non|yes or no)\b"
     # English inversion inside a clause: "if I get IMP+ am I guaranteed PR"
     r"|\b(?:am i|are you|can i|do i|will i|would i|could i|should i|is there)\b"

@@ -244,6 +244,12 @@ def test_button_payload_values_must_be_allowed() -> None:
         ("peut-être le PRTQ", False),
         ("je sais pas quoi répondre", False),
         ("c'est le PRTQ, obtenu en 2023", False),
+        ("c koi le délai pour avoir mon permis une fois l'invitation reçue", True),
+        ("le PMI+ c'tu encore ouvert en 2026", True),
+        ("ckoi la différence avec le PEQ", True),
+        ("c tu payant", True),
+        ("mon CSQ c'est un PRTQ", False),
+        ("ctu le bon formulaire", True),
     ],
 )
 def test_looks_like_question(text: str, question: bool) -> None:
