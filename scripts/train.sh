@@ -13,7 +13,7 @@ model="$ROOT/models/imp-assistant-$digest.tar.gz"
 exec 9>"$ROOT/models/.train.lock"
 flock 9
 if [ ! -f "$model" ]; then
-  log "Training the model (data or config changed; about 4 to 5 minutes on 2 quiet cores)"
+  log "Training the model (data or config changed; about 1 minute on 2 quiet cores)"
   tmp_out="$(mktemp -d)"
   # --skip-validation: `make test` validates the data first (`rasa data validate`, warnings fail);
   # Rasa's own pass before training costs about 15 s and changes nothing in the model.
