@@ -1,9 +1,11 @@
 """The fact-sheet check (`make check-facts`, run by the test command).
 
 Fails when a fact lacks its English or French text, cites a source missing from the sources list,
-has a date that does not parse, or states a figure found in none of the source texts of
-docs/sources/. Prints the facts due for review (never checked, or checked more than 180 days ago)
-as a warning only: time passing must not turn CI red.
+has a date that does not parse, or states a figure (or a code name such as A76) found in none of
+the texts of the sources it cites; a source's text is the file of docs/sources/, or the lines of it,
+that its `text_in` names, and a source whose text cannot be found fails too. Prints the facts due
+for review (never checked, or checked more than 180 days ago) as a warning only: time passing must
+not turn CI red.
 
     python -m scripts.check_facts [--today YYYY-MM-DD]
 """
@@ -29,10 +31,12 @@ def main() -> int:
     args = parser.parse_args()
     path = facts_path()
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    texts = [
-        source.read_text(encoding="utf-8") for source in sorted((PROJECT_ROOT / "docs" / "sources").iterdir())
-    ]
-    problems = check_knowledge(data, texts)
+    files = {
+        source.name: source.read_text(encoding="utf-8")
+        for source in sorted((PROJECT_ROOT / "docs" / "sources").iterdir())
+        if source.is_file()
+    }
+    problems = check_knowledge(data, files)
     for problem in problems:
         print(f"FAIL {problem.where}: {problem.what}")
     due = due_for_review(data, args.today)
