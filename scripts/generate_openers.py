@@ -24,9 +24,12 @@ SEED = 2026
 OPENERS_FILE = "openers.yml"
 NLU = PROJECT_ROOT / "data" / "nlu"
 FOLDERS = {"en": NLU, "fr": NLU / "fr"}
-# Intents whose examples are questions or requests a person may open with a greeting or thanks.
+# Intents whose examples are questions or requests a person may open with a greeting or thanks
+# ("thanks! and can you tell me when it changes?" asks for change notices).
 QUESTION_PREFIXES = ("ask_",)
-QUESTION_INTENTS = frozenset({"bot_challenge", "check_eligibility", "request_human", "follow_up"})
+QUESTION_INTENTS = frozenset(
+    {"bot_challenge", "check_eligibility", "request_human", "follow_up", "subscribe_changes"}
+)
 OPENERS = {
     "en": (
         "hi!",

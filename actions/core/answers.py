@@ -23,7 +23,15 @@ ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "dont_know"})
 CHECK_INTENTS = ANSWER_INTENTS | {"check_eligibility"}
 # Requests that matter more than any answer in the same message: the form lets their rules act.
 CONTROL_INTENTS = frozenset(
-    {"request_human", "request_data_deletion", "stop", "switch_language", "unsupported_language"}
+    {
+        "request_human",
+        "request_data_deletion",
+        "stop",
+        "switch_language",
+        "unsupported_language",
+        "subscribe_changes",
+        "stop_notifications",
+    }
 )
 
 _ALLOWED = {

@@ -21,6 +21,7 @@ from actions.core.fact_editing import FactChangeLog
 from actions.core.feedback import FeedbackRepository
 from actions.core.handoff import HandoffQueue
 from actions.core.migrations import upgrade_database
+from actions.core.notices import NoticeBook
 from actions.core.repository import AssessmentRepository, engine_options, make_engine
 from actions.core.settings import database_url
 
@@ -50,6 +51,11 @@ class Database:
     def fact_changes(self) -> FactChangeLog:
         """The log of staff edits to the facts (imp_fact_changes)."""
         return FactChangeLog(self.engine)
+
+    @cached_property
+    def notices(self) -> NoticeBook:
+        """The change-notice subscriptions and the notices owed (imp_notice_subscriptions, imp_notices)."""
+        return NoticeBook(self.engine)
 
 
 # (process id, URL with its password, engine options) -> that process's Database on the URL.

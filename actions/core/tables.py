@@ -95,11 +95,38 @@ class TrackerWindowRecord(Base):  # type: ignore[misc,valid-type]
     updated_at = sa.Column(sa.Float, nullable=False)
 
 
+class NoticeSubscriptionRecord(Base):  # type: ignore[misc,valid-type]
+    """One person's consent to change notices: their conversation, channel and language, and when."""
+
+    __tablename__ = "imp_notice_subscriptions"
+
+    sender_id = sa.Column(sa.String(SENDER_ID_LENGTH), primary_key=True)
+    channel = sa.Column(sa.String(CHANNEL_LENGTH), nullable=False)
+    language = sa.Column(sa.String(8), nullable=False)
+    consented_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+
+
+class PendingNoticeRecord(Base):  # type: ignore[misc,valid-type]
+    """One change notice for one subscriber: its text, when it was queued and when it was delivered."""
+
+    __tablename__ = "imp_notices"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    sender_id = sa.Column(sa.String(SENDER_ID_LENGTH), nullable=False, index=True)
+    channel = sa.Column(sa.String(CHANNEL_LENGTH), nullable=False)
+    fact_id = sa.Column(sa.String(FACT_ID_LENGTH), nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    delivered_at = sa.Column(sa.DateTime(timezone=True), nullable=True)
+
+
 ASSESSMENTS: sa.Table = AssessmentRecord.__table__  # type: ignore[assignment]
 FEEDBACK: sa.Table = FeedbackRecord.__table__  # type: ignore[assignment]
 FACT_CHANGES: sa.Table = FactChangeRecord.__table__  # type: ignore[assignment]
 HANDOFFS: sa.Table = HandoffRecord.__table__  # type: ignore[assignment]
 TRACKER_WINDOWS: sa.Table = TrackerWindowRecord.__table__  # type: ignore[assignment]
+NOTICE_SUBSCRIPTIONS: sa.Table = NoticeSubscriptionRecord.__table__  # type: ignore[assignment]
+NOTICES: sa.Table = PendingNoticeRecord.__table__  # type: ignore[assignment]
 
 # Rasa's tracker store table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent): Rasa creates and
 # owns it, so it sits on a MetaData of its own, which the migrations never touch.
@@ -137,6 +164,8 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData(ASSESSMENTS.c.conversation_id, ASSESSMENTS.c.created_at),
     PersonalData(FEEDBACK.c.sender_id, FEEDBACK.c.created_at),
     PersonalData(HANDOFFS.c.sender_id, HANDOFFS.c.updated_at),
+    PersonalData(NOTICE_SUBSCRIPTIONS.c.sender_id, NOTICE_SUBSCRIPTIONS.c.consented_at),
+    PersonalData(NOTICES.c.sender_id, NOTICES.c.created_at),
 )
 
 

@@ -87,6 +87,10 @@ class Texts:
         """A label of the answers built from the facts ("Sources", the month names...)."""
         return self._entry("labels", key, language)
 
+    def topic(self, fact_id: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """What a fact is about, as a change notice names it ("the yearly cap")."""
+        return self._entry("topics", fact_id, language)
+
     def in_every_language(self, key: str) -> dict[str, str]:
         """A notice in each language, by language code."""
         return {language: self.message(key, language) for language in LANGUAGES}

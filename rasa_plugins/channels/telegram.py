@@ -226,8 +226,14 @@ class SecureTelegramOutput(TelegramOutput):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send a text, split only when it is longer than Telegram allows."""
+        await self.deliver_text(recipient_id, text)
+
+    async def deliver_text(self, recipient_id: str, text: str) -> bool:
+        """Send a text like send_text_message; whether Telegram took every part (False: logged)."""
         for part in split_text(text):
-            await self.safe_call(self.send_message, recipient_id, part)
+            if await self.safe_call(self.send_message, recipient_id, part) is None:
+                return False
+        return True
 
     def callback_data_for(self, payload: str) -> str:
         """The callback_data of a button (at most 64 bytes: longer payloads are kept here by key)."""

@@ -6,9 +6,11 @@ widget/dist/ at /widget/ and stores "Was this helpful?" votes sent to POST /widg
 message's `fact_id` (the stock output drops every key but the text and buttons), and its
 `session_request` handler awaits `AsyncServer.enter_room`, a coroutine since python-socketio
 5.10 that Rasa 3.6 never awaits, so with `session_persistence: true` no answer ever reached
-the browser. Its socket.io server shares its events with the other Rasa servers through Redis
-when IMP_SOCKETIO_MESSAGE_QUEUE is set (`message_queue`), so that a staff reply sent by one
-server reaches a widget connected to another (docs/production.md).
+the browser; when a returning visitor rejoins their session, it also sends the change notices
+waiting for them (rasa_plugins/channels/notices.py). Its socket.io server shares its events
+with the other Rasa servers through Redis when IMP_SOCKETIO_MESSAGE_QUEUE is set
+(`message_queue`), so that a staff reply sent by one server reaches a widget connected to
+another (docs/production.md).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.core.database import database
 from actions.core.feedback import FeedbackRepository, FeedbackVote, InvalidFeedback, parse_vote
 from actions.core.settings import PROJECT_ROOT
+from rasa_plugins.channels.notices import deliver_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +269,9 @@ class WidgetSocketIO(SocketIOInput):
                     await entered
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             logger.debug(f"Socket.IO client {sid} joined session {session_id}.")
+            if self.session_persistence and session_id == requested:  # a returning visitor
+                output = WidgetSocketIOOutput(sio, self.bot_message_evt)
+                await deliver_waiting(session_id, partial(output.send_text_message, session_id))
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any) -> None:

@@ -131,8 +131,12 @@ async def send_staff_message(app: Any, handoff: Handoff, text: str, staff_name: 
     output = output_channel_for(app, handoff.channel)
     if output is not None:
         try:
-            await output.send_text_message(handoff.sender_id, text)
-            delivered = True
+            deliver = getattr(output, "deliver_text", None)  # the Telegram output says whether it went
+            if deliver is not None:
+                delivered = bool(await deliver(handoff.sender_id, text))
+            else:
+                await output.send_text_message(handoff.sender_id, text)
+                delivered = True
         except Exception:
             logger.exception("Could not send a staff message on %s to %s", handoff.channel, handoff.sender_id)
     stored = await store_staff_message(app, handoff.sender_id, text, staff_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import warnings
+from pathlib import Path
 from unittest.mock import AsyncMock
 
 import pytest
@@ -13,6 +14,8 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncRedisManager
 
+from actions.core.database import database
+from actions.core.notices import NoticeBook
 from rasa_plugins.channels.widget import (
     DEFAULT_QUEUE_CHANNEL,
     WidgetSocketIO,
@@ -23,6 +26,14 @@ from rasa_plugins.channels.widget import (
 )
 
 FACT_TEXT = "Valid for 3 years.\n\nSources: IRCC (2022)."
+RETURNING = "0f8e2a7c4b1d4e6f9a3b5c7d9e1f2a3b"
+
+
+@pytest.fixture(autouse=True)
+def notices_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NoticeBook:
+    """A database of its own for the notices a returning visitor is sent (never var/'s)."""
+    monkeypatch.setenv("IMP_DATABASE_URL", f"sqlite:///{tmp_path / 'widget.db'}")
+    return database().notices
 
 
 def emitted(output: SocketIOOutput) -> list[dict]:
@@ -87,6 +98,28 @@ def test_a_missing_or_odd_session_id_gets_a_new_random_one(data: object) -> None
     confirmed = channel.sio.emit.await_args.args[1]
     assert re.fullmatch(r"[0-9a-f]{32}", confirmed)  # uuid4().hex
     channel.sio.enter_room.assert_awaited_once_with("sid-2", confirmed, namespace=None)
+
+
+def test_a_returning_visitor_gets_the_notices_waiting_once(notices_database: NoticeBook) -> None:
+    notices_database.subscribe(RETURNING, "socketio", "en")
+    notices_database.queue("fees", lambda language: f"IMP+ update ({language})")
+    channel = WidgetSocketIO(session_persistence=True)
+    handler = session_request_handler(channel)
+    asyncio.run(handler("sid-4", {"session_id": RETURNING}))
+    calls = [(call.args[0], call.args[1], call.kwargs["room"]) for call in channel.sio.emit.await_args_list]
+    assert calls == [
+        ("session_confirm", RETURNING, "sid-4"),
+        ("bot_uttered", {"text": "IMP+ update (en)"}, RETURNING),
+    ]
+    asyncio.run(handler("sid-5", {"session_id": RETURNING}))
+    assert [call.args[0] for call in channel.sio.emit.await_args_list[2:]] == ["session_confirm"]
+
+
+def test_a_new_visitor_is_sent_no_notice(notices_database: NoticeBook) -> None:
+    channel = WidgetSocketIO(session_persistence=True)
+    handler = session_request_handler(channel)
+    asyncio.run(handler("sid-6", {"session_id": "short"}))
+    assert [call.args[0] for call in channel.sio.emit.await_args_list] == ["session_confirm"]
 
 
 def test_without_persistence_no_room_is_entered() -> None:

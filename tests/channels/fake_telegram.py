@@ -41,6 +41,8 @@ class FakeTelegram:
     _runner: web.AppRunner | None = None
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # chats that have blocked the bot: sendMessage to them gets Telegram's 403
+    blocked: set[str] = field(default_factory=set)
 
     @property
     def base_url(self) -> str:
@@ -85,6 +87,11 @@ class FakeTelegram:
         if token != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        if method == "sendMessage" and str(params.get("chat_id")) in self.blocked:
+            return web.json_response(
+                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+                status=403,
             )
         return web.json_response({"ok": True, "result": self._result(method, params)})
 

@@ -20,13 +20,23 @@ from actions.core.tables import (
     Base,
     FeedbackRecord,
     HandoffRecord,
+    NoticeSubscriptionRecord,
+    PendingNoticeRecord,
     TrackerWindowRecord,
 )
 
 DAY = 86400.0
 NOW = time.time()
 events_metadata, events_table = RASA_METADATA, EVENTS  # Rasa's table, as the catalogue declares it
-PERSONAL = ("events", "imp_tracker_windows", "imp_assessments", "imp_feedback", "imp_handoffs")
+PERSONAL = (
+    "events",
+    "imp_tracker_windows",
+    "imp_assessments",
+    "imp_feedback",
+    "imp_handoffs",
+    "imp_notice_subscriptions",
+    "imp_notices",
+)
 
 
 @pytest.fixture
@@ -39,7 +49,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def add_conversation(engine: Engine, sender: str, last_event_age_days: float, events: int = 3) -> None:
-    """Events ending `last_event_age_days` ago, a window, an assessment, a vote and a handoff."""
+    """Events ending `last_event_age_days` ago, a window, an assessment, a vote, a handoff, a
+    subscription to change notices and one notice."""
     last = NOW - last_event_age_days * DAY
     written = datetime.fromtimestamp(last, tz=timezone.utc)
     with engine.begin() as connection:
@@ -75,6 +86,16 @@ def add_conversation(engine: Engine, sender: str, last_event_age_days: float, ev
                 updated_at=written,
             )
         )
+        connection.execute(
+            NoticeSubscriptionRecord.__table__.insert().values(
+                sender_id=sender, channel="telegram", language="fr", consented_at=written
+            )
+        )
+        connection.execute(
+            PendingNoticeRecord.__table__.insert().values(
+                sender_id=sender, channel="telegram", fact_id="cap", text="IMP+ update", created_at=written
+            )
+        )
 
 
 def counts(engine: Engine, sender: str) -> dict[str, int]:
@@ -97,7 +118,7 @@ def test_delete_conversation_removes_every_row_of_that_sender_only(engine: Engin
     assert counts(engine, "alice") == dict.fromkeys(PERSONAL, 0)
     assert counts(engine, "bob") == {**dict.fromkeys(PERSONAL, 1), "events": 3}
     assert report.rows == {**dict.fromkeys(PERSONAL, 1), "events": 3}
-    assert report.total == 7 and report.conversations == 1
+    assert report.total == 9 and report.conversations == 1
     assert "events 3" in report.summary()
 
 
@@ -207,7 +228,14 @@ def test_every_project_table_keyed_by_a_conversation_is_deleted_with_it() -> Non
         for name, table in metadata().tables.items()
         if {"sender_id", "conversation_id"} & set(table.columns.keys())
     }
-    assert keyed >= {"imp_assessments", "imp_feedback", "imp_handoffs", "imp_tracker_windows"}
+    assert keyed >= {
+        "imp_assessments",
+        "imp_feedback",
+        "imp_handoffs",
+        "imp_tracker_windows",
+        "imp_notice_subscriptions",
+        "imp_notices",
+    }
     assert keyed <= set(covered), keyed - set(covered)
     for name in keyed:
         assert set(covered[name]) & set(metadata().tables[name].columns.keys()), name
