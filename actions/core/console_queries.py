@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -35,6 +36,8 @@ FALLBACK_INTENT = "nlu_fallback"
 MAX_SCANNED = 5000
 # The search form's channel and language choices come from this many of the latest events.
 CHOICES_SCANNED = 20000
+# The not-understood page charts this many of the most frequent messages, day by day.
+TOP_NOT_UNDERSTOOD = 5
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,23 @@ class NotUnderstood:
 
 
 @dataclass(frozen=True)
+class DailyCount:
+    """How many times a (lower-cased) not-understood message came on one day (UTC)."""
+
+    text: str
+    day: date
+    count: int
+
+
+@dataclass(frozen=True)
+class NotUnderstoodReport:
+    """The not-understood messages, most frequent first, and the most frequent ones' counts per day."""
+
+    rows: list[NotUnderstood]
+    per_day: list[DailyCount]  # the top messages in the order of `rows`, each oldest day first
+
+
+@dataclass(frozen=True)
 class VerdictCount:
     """How many assessments ended with a verdict on one day (UTC)."""
 
@@ -133,6 +153,7 @@ class ConsoleAnswer:
     text: str
     sources: tuple[str, ...]
     as_of: str | None
+    checked: str | None = None  # when a person last confirmed the fact against its official page
 
 
 def to_datetime(timestamp: float | None) -> datetime:
@@ -347,15 +368,16 @@ def transcript(engine: Engine, sender_id: str) -> list[TranscriptLine]:
     return lines
 
 
-def not_understood(
+def not_understood_report(
     engine: Engine,
     threshold: float = DEFAULT_THRESHOLD,
     since: date | None = None,
     until: date | None = None,
-) -> list[NotUnderstood]:
-    """Messages classified nlu_fallback or below the threshold, grouped by text, most frequent first."""
+    top: int = TOP_NOT_UNDERSTOOD,
+) -> NotUnderstoodReport:
+    """The not-understood messages (as `not_understood`) and the `top` ones' counts per day, in one scan."""
     if not _has_table(engine, EVENTS.name):
-        return []
+        return NotUnderstoodReport([], [])
     start, end = _day_bounds(since, until)
     query = sa.select(EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data).where(
         EVENTS.c.type_name == "user"
@@ -368,6 +390,7 @@ def not_understood(
     last: dict[str, float] = {}
     intents: dict[str, set[str]] = defaultdict(set)
     senders: dict[str, set[str]] = defaultdict(set)
+    days: dict[str, Counter[date]] = defaultdict(Counter)
     with engine.connect() as connection:
         for row in connection.execute(query):
             data = _data(row.data)
@@ -384,11 +407,24 @@ def not_understood(
             last[text] = max(last.get(text, 0.0), float(row.timestamp or 0))
             intents[text].add(name or "(none)")
             senders[text].add(row.sender_id)
+            days[text][to_datetime(row.timestamp).date()] += 1
     ordered = sorted(counts, key=lambda text: (-counts[text], -last[text], text))
-    return [
+    rows = [
         NotUnderstood(t, counts[t], to_datetime(last[t]), tuple(sorted(intents[t])), len(senders[t]))
         for t in ordered
     ]
+    per_day = [DailyCount(t, day, n) for t in ordered[: max(top, 0)] for day, n in sorted(days[t].items())]
+    return NotUnderstoodReport(rows, per_day)
+
+
+def not_understood(
+    engine: Engine,
+    threshold: float = DEFAULT_THRESHOLD,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[NotUnderstood]:
+    """Messages classified nlu_fallback or below the threshold, grouped by text, most frequent first."""
+    return not_understood_report(engine, threshold, since, until, top=0).rows
 
 
 def _as_date(value: Any) -> date:
@@ -505,4 +541,13 @@ def answer_for(
         text=knowledge.render_fact(fact, language),
         sources=tuple(source.name(language) for source in fact.sources),
         as_of=fact.as_of,
+        checked=fact.checked,
     )
+
+
+def answer_to(
+    parsed: Mapping[str, Any], knowledge: KnowledgeBase, language: str = DEFAULT_LANGUAGE
+) -> ConsoleAnswer:
+    """The answer to a parse result of the model (`Agent.parse_message`): its fact, or "I don't know"."""
+    intent = parsed.get("intent") or {}
+    return answer_for(knowledge, intent.get("name"), float(intent.get("confidence") or 0.0), language)

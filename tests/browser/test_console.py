@@ -19,16 +19,20 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from actions.core.repository import make_engine
+from actions.core.tables import ASSESSMENTS, FEEDBACK
 from bench.console_pages import seed, sender
 from rasa_plugins.channels.console.auth import COOKIE, new_session, sign_session
 from tests.assistant import SHARED
-from tests.browser.conftest import Assistant, screenshot, watch
+from tests.browser.conftest import ARTIFACTS, AXE, Assistant, screenshot, watch
+from tests.core.test_console_queries import insert, user
 
 pytestmark = pytest.mark.e2e
 
@@ -179,7 +183,8 @@ def test_not_understood_lists_the_nonsense(page: Page, assistant: Assistant) -> 
     rest(assistant, sender + "-b", NOT_UNDERSTOOD.upper())
     login(page, assistant)
     page.get_by_role("link", name="Not understood", exact=True).click()
-    row = page.get_by_role("row").filter(has_text=NOT_UNDERSTOOD)
+    messages = page.locator("#not-understood-messages")  # (the chart's table may list it too)
+    row = messages.get_by_role("row").filter(has_text=NOT_UNDERSTOOD)
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(1)).to_have_text("2")  # grouped case-insensitively
     expect(page.get_by_role("row").filter(has_text="how long is the permit valid?")).to_have_count(0)
@@ -446,3 +451,179 @@ def test_the_next_page_link_reaches_conversations_beyond_the_first_200(
     )
     assert status == 400 and "cursor" in body
     assert_clean(page)
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def serious_axe_violations(page: Page, name: str) -> list[dict]:
+    """axe-core's serious and critical violations on the page (its context must bypass the CSP to
+    inject axe); all of them are kept in tests/artifacts/axe-<name>.json."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        """async () => {
+             const r = await axe.run(document, {resultTypes: ["violations"]});
+             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+               nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5)}));
+           }"""
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(results, indent=2))
+    return [v for v in results if v["impact"] in ("serious", "critical")]
+
+
+def seed_chart_data(database_url: str, tag: str, first: date) -> None:
+    """Assessments, not-understood messages and votes of our own, on days no other test uses."""
+    days = [
+        datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
+        for d in (first + timedelta(n) for n in range(3))
+    ]
+    verdicts = [(0, "eligible"), (0, "eligible"), (0, "not_eligible"), (2, "eligible"), (2, "cannot_tell")]
+    votes = [(f"{tag}-fees", True)] * 30 + [(f"{tag}-fees", False)] * 10 + [(f"{tag}-cap", True)] * 5
+    votes += [(f"{tag}-cap", False)] * 30
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(ASSESSMENTS),
+                [
+                    {
+                        "conversation_id": f"{tag}-{n}",
+                        "answers": "{}",
+                        "verdict": verdict,
+                        "criteria": "[]",
+                        "created_at": days[day] + timedelta(minutes=n),
+                    }
+                    for n, (day, verdict) in enumerate(verdicts)
+                ],
+            )
+            connection.execute(
+                sa.insert(FEEDBACK),
+                [
+                    {"sender_id": tag, "fact_id": fact, "helpful": helpful, "created_at": days[0]}
+                    for fact, helpful in votes
+                ],
+            )
+        messages = [
+            (0, "alpha"),
+            (0, "ALPHA"),
+            (0, "alpha"),
+            (1, "alpha"),
+            (1, "beta"),
+            (1, "beta"),
+            (2, "gamma"),
+        ]
+        insert(
+            engine,
+            f"{tag}-user",
+            [
+                user(f"{tag} {word}", "nlu_fallback", 0.3, at=days[day].timestamp() + n)
+                for n, (day, word) in enumerate(messages)
+            ],
+        )
+    finally:
+        engine.dispose()
+
+
+def bar_titles(page: Page, chart: str) -> list[str]:
+    """What each bar of a chart counts, in drawing order."""
+    return page.locator(f"#{chart} svg.chart rect.bar title").all_text_contents()
+
+
+def table_cells(page: Page, table: str) -> list[list[str]]:
+    """A table's cells, row by row, header first."""
+    rows = page.locator(f"#{table} tr")
+    expect(rows.first).to_be_visible()
+    return [row.locator("th, td").all_inner_texts() for row in rows.all()]
+
+
+def test_the_charts_are_drawn_with_their_numbers_and_pass_axe(
+    browser, page: Page, assistant: Assistant
+) -> None:
+    tag = "charts-" + uuid.uuid4().hex[:10]
+    # days of their own, years ago: the pages' date filters show only this test's data
+    first = date(2001, 1, 1) + timedelta(days=uuid.uuid4().int % 4000)
+    days = [first + timedelta(n) for n in range(3)]
+    period = f"from={days[0].isoformat()}&to={days[2].isoformat()}"
+    seed_chart_data(assistant.database_url, tag, first)
+    login(page, assistant)
+
+    page.goto(f"{assistant.url}/staff/assessments?{period}")
+    figure = page.get_by_role("figure", name=re.compile(r"^Verdicts per day \(UTC\)"))
+    expect(figure).to_be_visible()
+    expect(figure.locator("figcaption")).to_contain_text(f"{days[0].isoformat()} to {days[2].isoformat()}")
+    chart = page.get_by_role("img", name=re.compile(r"^Stacked column chart of 5 assessments over 3 days"))
+    expect(chart).to_have_attribute("aria-label", re.compile("eligible 3, not_eligible 1, cannot_tell 1"))
+    assert bar_titles(page, "verdicts-chart") == [
+        f"{days[0].isoformat()}, eligible: 2",
+        f"{days[0].isoformat()}, not_eligible: 1",
+        f"{days[2].isoformat()}, eligible: 1",
+        f"{days[2].isoformat()}, cannot_tell: 1",
+    ]
+    expect(page.locator("#verdicts-chart ul.legend li")).to_have_text(
+        ["eligible", "not_eligible", "cannot_tell"]
+    )
+    tall, short = (page.locator("#verdicts-chart rect.bar").nth(n).bounding_box() for n in (0, 1))
+    assert tall and short and tall["height"] == pytest.approx(2 * short["height"], abs=1.5)  # drawn to scale
+    assert table_cells(page, "verdicts-table") == [
+        ["Day", "eligible", "not_eligible", "cannot_tell", "Total"],
+        [days[2].isoformat(), "1", "0", "1", "2"],
+        [days[0].isoformat(), "2", "1", "0", "3"],
+    ]
+    figure.scroll_into_view_if_needed()
+    screenshot(page, "console-charts-assessments")
+
+    page.goto(f"{assistant.url}/staff/not-understood?{period}")
+    figure = page.get_by_role(
+        "figure", name=re.compile(r"^The 3 most frequent not-understood messages per day")
+    )
+    expect(figure).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile(r"^Column charts of the 3 most frequent"))).to_be_visible()
+    assert bar_titles(page, "not-understood-chart") == [
+        f"“{tag} alpha”, {days[0].isoformat()}: 3",
+        f"“{tag} alpha”, {days[1].isoformat()}: 1",
+        f"“{tag} beta”, {days[1].isoformat()}: 2",
+        f"“{tag} gamma”, {days[2].isoformat()}: 1",
+    ]
+    panels = page.locator("#not-understood-chart svg.chart text.name")
+    expect(panels).to_have_text(
+        [f"“{tag} alpha”: 4 times", f"“{tag} beta”: 2 times", f"“{tag} gamma”: 1 time"]
+    )
+    assert table_cells(page, "not-understood-days") == [
+        ["Day (UTC)", f"{tag} alpha", f"{tag} beta", f"{tag} gamma"],
+        [days[2].isoformat(), "0", "0", "1"],
+        [days[1].isoformat(), "1", "2", "0"],
+        [days[0].isoformat(), "3", "0", "0"],
+    ]
+    figure.scroll_into_view_if_needed()
+    screenshot(page, "console-charts-not-understood")
+
+    page.goto(f"{assistant.url}/staff/votes")
+    figure = page.get_by_role("figure", name=re.compile(r"^Votes per fact"))
+    expect(figure).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile(r"^Stacked bar chart of \d+ votes"))).to_be_visible()
+    ours = [title for title in bar_titles(page, "votes-chart") if title.startswith(tag)]
+    assert ours == [f"{tag}-fees, yes: 30", f"{tag}-fees, no: 10", f"{tag}-cap, yes: 5", f"{tag}-cap, no: 30"]
+    expect(figure.locator("text.value").filter(has_text="30 yes · 10 no")).to_have_count(1)
+    row = page.locator("#votes-table tbody tr").filter(has_text=f"{tag}-fees")
+    expect(row.locator("td")).to_have_text([f"{tag}-fees", "30", "10", "40", "75%"])
+    screenshot(page, "console-charts-votes")
+    assert_clean(page)  # drawn under the console's strict CSP: no script, no inline style
+
+    # axe-core, injected (so this context bypasses the CSP), finds nothing serious on the three pages
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
+    try:
+        context.add_cookies(page.context.cookies())
+        checked = context.new_page()
+        checked.set_default_timeout(TIMEOUT_MS)
+        for name, path in [
+            ("assessments", f"/staff/assessments?{period}"),
+            ("not-understood", f"/staff/not-understood?{period}"),
+            ("votes", "/staff/votes"),
+        ]:
+            checked.goto(assistant.url + path)
+            expect(checked.locator("figure.chart svg[role=img]")).to_be_visible()
+            serious = serious_axe_violations(checked, f"console-charts-{name}")
+            assert serious == [], json.dumps(serious, indent=2)
+    finally:
+        context.close()

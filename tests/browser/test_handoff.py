@@ -7,6 +7,7 @@ tests/conftest.py).
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -28,6 +29,11 @@ TOKEN = SHARED.staff_token
 TEXTS = Texts.load()
 STAFF_REPLY = "Hello, this is Alice from the support team. How can I help?"
 QUIET_MESSAGE = "Are you there? I have a question about my CSQ"
+# The suggestion tests' messages: written for them (not from data/nlu), one conversation each.
+FEES_QUESTION = "roughly what price will I pay to apply for this open work permit?"
+FAMILY_QUESTION = "can my kids come along with me to Quebec?"
+NONSENSE = "vlorp snazzle quimberwick dorf"
+STAFF_GREETING = "Hi, Dana from the support team here."
 expect.set_options(timeout=TIMEOUT_MS)
 
 
@@ -80,6 +86,30 @@ def login(page: Page, assistant: Assistant, name: str) -> None:
     page.get_by_label("Staff token").fill(TOKEN)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+
+
+def reload_until_shown(staff: Page, handoff_url: str, text: str) -> None:
+    """Reload the handoff's page until the user's message `text` is in its transcript."""
+    deadline = time.monotonic() + 60
+    while text not in staff.locator("#conversation").inner_text():
+        assert time.monotonic() < deadline, f"the user's message {text!r} never reached the transcript"
+        time.sleep(1)
+        staff.goto(handoff_url)
+
+
+def take_a_handoff(user: Page, staff: Page, assistant: Assistant, request: str, staff_name: str) -> str:
+    """The widget user asks for a person with `request`, staff log in and take it: its page's URL."""
+    open_widget(user, assistant)
+    send(user, request)
+    expect(user.locator(".msg.bot").filter(has_text="A person will answer you here")).to_have_count(1)
+    sender = session_id(user)
+    login(staff, assistant, staff_name)
+    staff.goto(f"{assistant.url}/staff/handoffs")
+    staff.locator("tr[data-handoff]").filter(has_text=sender).locator("a").first.click()
+    staff.get_by_role("button", name="Take this conversation").click()
+    expect(staff.locator("#handoff-status")).to_have_text(f"taken by {staff_name}")
+    expect(user.locator(".msg.bot").filter(has_text=TEXTS.message("handoff_taken", "en"))).to_have_count(1)
+    return staff.url.split("?")[0]
 
 
 def post_without_session(url: str, fields: dict[str, str]) -> int:
@@ -135,11 +165,7 @@ def test_widget_user_gets_a_person_and_the_assistant_back(contexts, assistant: A
     replies_before = bot.count()
     send(user, QUIET_MESSAGE)
     expect(user.locator(".msg.user").filter(has_text=QUIET_MESSAGE)).to_have_count(1)
-    deadline = time.monotonic() + 60
-    while QUIET_MESSAGE not in staff.locator("#conversation").inner_text():
-        assert time.monotonic() < deadline, "the user's message never reached the transcript"
-        time.sleep(1)
-        staff.goto(handoff_url)
+    reload_until_shown(staff, handoff_url, QUIET_MESSAGE)
     # the widget is told no answer is coming: no "typing" indicator, a person will answer
     expect(user.locator(".typing")).to_be_empty()
     expect(user.get_by_text("A person has this conversation and will answer here.")).to_be_visible()
@@ -198,6 +224,75 @@ def test_widget_user_gets_a_person_and_the_assistant_back(contexts, assistant: A
         assert seen.errors == [] and seen.dialogs == []
     # Chromium asks every site for /favicon.ico, which the server does not have: nothing else
     assert [url for url in errors_at if not url.endswith("/favicon.ico")] == [], staff_seen.console_errors
+
+
+def test_a_reply_sent_from_the_suggested_answer_reaches_the_widget(contexts, assistant: Assistant) -> None:
+    user, staff = (context.new_page() for context in contexts)
+    for page in (user, staff):
+        page.set_default_timeout(TIMEOUT_MS)
+    seen = [watch(user), watch(staff)]
+    bot = user.locator(".msg.bot")
+    handoff_url = take_a_handoff(
+        user, staff, assistant, "I would like to speak with a person from your team please", "Dana"
+    )
+    suggestion = staff.locator("#suggestion")
+    expect(suggestion).to_contain_text("No suggestion")  # nothing asked since the person joined
+
+    # while taken, the user asks a fact question: staff see the assistant's sourced answer to it
+    send(user, FEES_QUESTION)
+    reload_until_shown(staff, handoff_url, FEES_QUESTION)
+    expect(suggestion.get_by_role("heading", name="Suggested answer")).to_be_visible()
+    expect(suggestion).to_contain_text(f"« {FEES_QUESTION} » · in English")
+    expect(suggestion).to_contain_text(re.compile(r"confidence \d{2,3}% \(intent ask_fees\)"))
+    expect(suggestion).to_contain_text(re.compile(r"as of \d{4}(-\d\d)* · last checked"))
+    expect(staff.locator("#suggestion-text")).to_contain_text("CAD")
+    expect(staff.locator("#suggestion-text")).to_contain_text("Sources:")
+    assert staff.locator("#suggestion-sources li").count() >= 2
+    expect(staff.get_by_label("Your reply")).to_have_value("")
+    screenshot(staff, "handoff-06-suggestion")
+
+    # "Use this answer" puts it in the reply box (no script: a GET of the page), to edit and send
+    staff.get_by_role("button", name="Use this answer").click()
+    reply = staff.get_by_label("Your reply")
+    expect(reply).to_have_value(re.compile("CAD"))
+    reply.fill(f"{STAFF_GREETING}\n\n{reply.input_value()}")
+    staff.get_by_role("button", name="Send", exact=True).click()
+    expect(staff.get_by_role("status")).to_have_text("Reply sent.")
+    answer = bot.filter(has_text=STAFF_GREETING)
+    expect(answer).to_have_count(1)
+    expect(answer).to_contain_text("CAD")
+    expect(answer).to_contain_text("Sources:")
+    expect(staff.locator(".msg.bot").filter(has_text=STAFF_GREETING)).to_contain_text("Staff (Dana)")
+    expect(suggestion).to_contain_text("No suggestion")  # answered: nothing new since
+    screenshot(user, "handoff-07-widget-suggested-reply")
+    for watched in seen:
+        assert watched.errors == [] and watched.dialogs == [] and watched.console_errors == []
+
+
+def test_nonsense_gets_no_suggestion_and_a_question_a_one_click_reply(contexts, assistant: Assistant) -> None:
+    user, staff = (context.new_page() for context in contexts)
+    for page in (user, staff):
+        page.set_default_timeout(TIMEOUT_MS)
+    bot = user.locator(".msg.bot")
+    handoff_url = take_a_handoff(
+        user, staff, assistant, "get me a human please, the bot is not helping", "Eve"
+    )
+    send(user, NONSENSE)
+    reload_until_shown(staff, handoff_url, NONSENSE)
+    expect(staff.locator("#no-suggestion")).to_contain_text("No suggestion")
+    expect(staff.locator("#no-suggestion")).to_contain_text("no fact answers")
+    expect(staff.get_by_role("button", name="Reply with this answer")).to_have_count(0)
+
+    # a question after it: the newest message that a fact answers is suggested, sent in one click
+    send(user, FAMILY_QUESTION)
+    reload_until_shown(staff, handoff_url, FAMILY_QUESTION)
+    expect(staff.locator("#suggestion")).to_contain_text(f"« {FAMILY_QUESTION} »")
+    replies_before = bot.count()
+    staff.get_by_role("button", name="Reply with this answer").click()
+    expect(staff.get_by_role("status")).to_have_text("Reply sent.")
+    expect(bot).to_have_count(replies_before + 1)
+    expect(bot.last).to_contain_text("common-law partner")
+    expect(bot.last).to_contain_text("Sources:")
 
 
 def test_two_messages_not_understood_in_a_row_queue_the_conversation(contexts, assistant: Assistant) -> None:

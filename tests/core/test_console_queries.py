@@ -253,3 +253,54 @@ def test_rows_written_by_rasas_sql_tracker_store(tmp_path) -> None:
         assert [r.text for r in q.not_understood(engine)] == ["qwxz plop"]
     finally:
         engine.dispose()
+
+
+def test_answer_to_a_parse_result_of_the_model() -> None:
+    knowledge = KnowledgeBase.load(facts_path())
+    parsed = {"text": "fees?", "intent": {"name": "ask_fees", "confidence": 0.93}}
+    assert q.answer_to(parsed, knowledge, "fr") == q.answer_for(knowledge, "ask_fees", 0.93, "fr")
+    assert q.answer_to(parsed, knowledge).checked == knowledge.facts["fees"].checked
+    nothing = q.answer_to({"text": "?"}, knowledge)
+    assert nothing.fact_id is None and nothing.confidence == 0.0 and nothing.intent == ""
+
+
+def test_not_understood_report_counts_the_top_messages_per_day(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        day3 = datetime(2026, 3, 6, 23, 59, tzinfo=timezone.utc).timestamp()
+        insert(
+            engine,
+            "carol",
+            [
+                user("Blorp zzz", "nlu_fallback", 0.2, at=DAY1),
+                user("blorp  ZZZ", "greet", 0.3, at=DAY1 + 60),
+                user("qwxz", "nlu_fallback", 0.1, at=DAY2),
+                user("blorp zzz", "nlu_fallback", 0.1, at=day3),
+                user("fine thanks", "greet", 0.99, at=DAY2),
+                user("/greet", "greet", 0.1, at=DAY2),
+            ],
+        )
+        insert(
+            engine, "dave", [user("plonk", "nlu_fallback", 0.4, at=DAY2), user("qwxz", "greet", 0.5, at=day3)]
+        )
+        report = q.not_understood_report(engine, top=2)
+        assert [(row.text, row.count) for row in report.rows] == [("blorp zzz", 3), ("qwxz", 2), ("plonk", 1)]
+        assert [(d.text, d.day, d.count) for d in report.per_day] == [
+            ("blorp zzz", date(2026, 3, 2), 2),
+            ("blorp zzz", date(2026, 3, 6), 1),
+            ("qwxz", date(2026, 3, 5), 1),
+            ("qwxz", date(2026, 3, 6), 1),
+        ]
+        assert report.rows == q.not_understood(engine)
+        since = q.not_understood_report(engine, since=date(2026, 3, 5), until=date(2026, 3, 5))
+        assert [(d.text, d.day, d.count) for d in since.per_day] == [
+            ("plonk", date(2026, 3, 5), 1),
+            ("qwxz", date(2026, 3, 5), 1),
+        ]
+        assert q.not_understood_report(engine, top=0).per_day == []
+    finally:
+        engine.dispose()
+
+
+def test_not_understood_report_without_events(engine) -> None:
+    assert q.not_understood_report(engine) == q.NotUnderstoodReport([], [])

@@ -27,9 +27,12 @@ from actions.core.handoff import (
     HandoffQueue,
     clean_reply,
 )
+from actions.core.knowledge import KnowledgeBase
+from actions.core.suggestions import Suggestion, open_questions, suggest
 from actions.core.texts import texts_file
 from rasa_plugins.channels.console.auth import check_post
 from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.model import ModelNotReady, fact_threshold, parse
 from rasa_plugins.channels.console.render import error_page, html_page, redirect
 from rasa_plugins.patches.handoff import Delivery, conversation_language, queue_for, send_staff_message
 
@@ -43,6 +46,14 @@ NOTICES = {
     "closed": "Handed back: the assistant answers this conversation again.",
 }
 TRANSCRIPT_LINES = 30
+LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+# Why a handoff's page shows "No suggestion".
+NO_SUGGESTION = {
+    "no_question": "the user has written nothing since the last staff message.",
+    "not_ready": "the assistant's model is not loaded.",
+    "no_fact": "no fact answers the user's latest messages with enough confidence.",
+}
+USE_SUGGESTION = "suggestion"  # ?use=suggestion puts the suggested answer in the reply box
 
 
 def take_label(handoff: Handoff, staff_name: str) -> str:
@@ -52,6 +63,25 @@ def take_label(handoff: Handoff, staff_name: str) -> str:
     if handoff.status == TAKEN and handoff.taken_by != staff_name:
         return "Take it over"
     return ""
+
+
+async def suggestion_for(
+    app: Any, handoff: Handoff, lines: list[queries.TranscriptLine], knowledge: KnowledgeBase
+) -> tuple[Suggestion | None, str]:
+    """The suggested answer to the user's latest question, or None and why there is none."""
+    questions = open_questions(lines)
+    if not questions:
+        return None, NO_SUGGESTION["no_question"]
+    language = await conversation_language(app, handoff)
+    try:
+        threshold = fact_threshold(app)
+        for question in questions:
+            found = suggest(await parse(app, question), knowledge, language, threshold)
+            if found:
+                return found, ""
+    except ModelNotReady:
+        return None, NO_SUGGESTION["not_ready"]
+    return None, NO_SUGGESTION["no_fact"]
 
 
 class HandoffPages:
@@ -99,13 +129,25 @@ class HandoffPages:
         )
 
     async def detail_page(
-        self, request: Request, session: dict[str, Any], handoff_id: int, message: str = "", status: int = 200
+        self,
+        request: Request,
+        session: dict[str, Any],
+        handoff_id: int,
+        message: str = "",
+        status: int = 200,
+        draft: str = "",
     ) -> HTTPResponse:
-        """One handoff: its details, the conversation so far and the forms."""
+        """One handoff: its details, the suggested answer, the conversation so far and the forms."""
         handoff = await self.data.run(self.queue().get, handoff_id)
         if handoff is None:
             return error_page(404, "Not found", f"There is no handoff {handoff_id}.", session)
         lines = await self.data.run(queries.transcript, self.data.engine(), handoff.sender_id)
+        suggestion, no_suggestion = None, ""
+        if handoff.status in ACTIVE:
+            knowledge = await self.data.run(self.data.knowledge_file.get)
+            suggestion, no_suggestion = await suggestion_for(request.app, handoff, lines, knowledge)
+        if suggestion and not draft and request.args.get("use") == USE_SUGGESTION:
+            draft = suggestion.answer.text
         return html_page(
             "handoff.html",
             status,
@@ -123,6 +165,11 @@ class HandoffPages:
             can_close=handoff.status in ACTIVE,
             max_reply=MAX_REPLY_LENGTH,
             lines=lines[-TRANSCRIPT_LINES:],
+            show_suggestion=handoff.status in ACTIVE,
+            suggestion=suggestion,
+            no_suggestion=no_suggestion,
+            language_name=LANGUAGE_NAMES.get(suggestion.language, "") if suggestion else "",
+            draft=draft,
         )
 
     async def _notify(
@@ -162,7 +209,8 @@ class HandoffPages:
             else:
                 return error_page(404, "Not found", "Unknown action.", session)
         except HandoffError as error:
-            return await self.detail_page(request, session, handoff_id, str(error), 409)
+            draft = str((request.form or {}).get("text") or "") if what == "reply" else ""
+            return await self.detail_page(request, session, handoff_id, str(error), 409, draft)
         logger.info("Staff console: %s did %s on handoff %s", session["name"], what, handoff_id)
         query = {"done": done}
         if not delivery.delivered:

@@ -10,7 +10,9 @@ from urllib.parse import quote
 
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
+from actions.core import charts
 from actions.core import console_queries as queries
 from actions.core.fact_check import due_for_review
 from actions.core.fact_editing import (
@@ -26,10 +28,13 @@ from actions.core.fact_editing import (
     validate_staff_name,
 )
 from actions.core.knowledge import KnowledgeBase
+from actions.core.notices import NoticeError
 from actions.core.settings import facts_path
 from rasa_plugins.channels.console.auth import Sessions, check_post
 from rasa_plugins.channels.console.data import ConsoleData
+from rasa_plugins.channels.console.model import ModelNotReady, parse
 from rasa_plugins.channels.console.render import error_page, html_page, json_response, redirect
+from rasa_plugins.channels.notices import NotifyReport, book_for, notify_subscribers
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +169,20 @@ def threshold(request: Request) -> float:
     return min(max(value, 0.0), 1.0)
 
 
+def answer_changed(old: FactValues, new: FactValues) -> bool:
+    """Whether an edit changed what the assistant says (its texts, date or sources), not only `checked`."""
+    return (old.answers, old.as_of, old.sources) != (new.answers, new.as_of, new.sources)
+
+
+def notified_report(request: Request) -> NotifyReport | None:
+    """The notify report a redirect after a save carries (sent, waiting, failed), if any."""
+    try:
+        counts = [int(request.args.get(name, "")) for name in ("sent", "waiting", "failed")]
+    except ValueError:
+        return None
+    return NotifyReport(*counts) if all(count >= 0 for count in counts) else None
+
+
 def form_values(form: Any) -> FactValues:
     """The fact as typed in a form that was not saved, to show it again."""
     return FactValues(
@@ -261,10 +280,10 @@ class ConsolePages:
         )
 
     async def not_understood(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
-        """Messages the NLU did not understand, grouped and counted."""
+        """Messages the NLU did not understand, grouped and counted, and the top ones day by day."""
         below = threshold(request)
-        rows = await self.data.run(
-            queries.not_understood,
+        report = await self.data.run(
+            queries.not_understood_report,
             self.data.engine(),
             below,
             parse_day(request.args.get("from")),
@@ -278,7 +297,9 @@ class ConsolePages:
             threshold=below,
             since=request.args.get("from", ""),
             until=request.args.get("to", ""),
-            rows=rows,
+            rows=report.rows,
+            chart=charts.not_understood_chart(report.per_day),
+            table=charts.not_understood_table(report.per_day),
         )
 
     async def assessments(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
@@ -300,8 +321,9 @@ class ConsolePages:
             title="Assessments",
             active="assessments",
             session=session,
-            verdicts=sorted({row.verdict for row in per_day}),
+            verdicts=charts.verdict_order(row.verdict for row in per_day),
             days=sorted(days.items(), reverse=True),
+            chart=charts.verdict_chart(per_day),
             latest=page.rows,
             page=page,
             criteria=criteria,
@@ -314,7 +336,14 @@ class ConsolePages:
     async def votes(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
         """ "Was this helpful?" per fact."""
         rows = await self.data.run(queries.votes_per_fact, self.data.engine())
-        return html_page("votes.html", title="Was this helpful?", active="votes", session=session, rows=rows)
+        return html_page(
+            "votes.html",
+            title="Was this helpful?",
+            active="votes",
+            session=session,
+            rows=rows,
+            chart=charts.votes_chart(rows),
+        )
 
     # --- ask ----------------------------------------------------------------------------------
 
@@ -351,20 +380,12 @@ class ConsolePages:
         language = form.get("language") if form.get("language") in LANGUAGES else "en"
         if not question:
             return self.ask_page(session, missing=True)
-        agent = getattr(request.app.ctx, "agent", None)
-        if agent is None or not agent.is_ready():
-            return error_page(503, "Not ready", "The assistant's model is not loaded yet.", session)
         try:
-            parsed = await agent.parse_message(question)
-        except Exception:
-            logger.exception("Staff console: the model could not parse a question")
-            return error_page(503, "Not ready", "The assistant could not read the question.", session)
-        intent = parsed.get("intent") or {}
+            parsed = await parse(request.app, question)
+        except ModelNotReady as error:
+            return error_page(503, "Not ready", str(error), session)
         knowledge = await self.data.run(self.data.knowledge_file.get)
-        answer = queries.answer_for(
-            knowledge, intent.get("name"), float(intent.get("confidence") or 0.0), language
-        )
-        return self.ask_page(session, question, language, answer)
+        return self.ask_page(session, question, language, queries.answer_to(parsed, knowledge, language))
 
     # --- facts --------------------------------------------------------------------------------
 
@@ -383,8 +404,9 @@ class ConsolePages:
             changes=change_rows(changes),
         )
 
-    async def save(self, request: Request, session: dict[str, Any], fact_id: str) -> tuple[str, int]:
-        """Save the posted form of a fact: ("", 200) when saved, else the message and its status."""
+    async def save(self, request: Request, session: dict[str, Any], fact_id: str) -> tuple[str, int, bool]:
+        """Save the posted form of a fact: ("", 200, whether its answer changed) when saved, else the
+        message, its status and False."""
         form = request.form or {}
         try:
             checked = date.today().isoformat() if form.get("mark_checked") else form.get("checked", "")
@@ -394,7 +416,7 @@ class ConsolePages:
                 sources=parse_sources(form.get("sources", "") or ""),
                 checked=checked or None,
             )
-            await self.data.run(
+            old, new = await self.data.run(
                 save_fact,
                 facts_path(),
                 fact_id,
@@ -404,11 +426,26 @@ class ConsolePages:
                 form.get("version") or None,
             )
         except EditConflict as error:
-            return str(error), 409
+            return str(error), 409, False
         except InvalidEdit as error:
-            return str(error), 400
+            return str(error), 400, False
         logger.info("Staff console: %s edited fact %s", session["name"], fact_id)
-        return "", 200
+        return "", 200, answer_changed(old, new)
+
+    async def notify(self, request: Request, fact_id: str, changed: bool) -> str:
+        """Notify the subscribers of a saved fact if the form asks to and its answer changed: the
+        report as query arguments."""
+        if not (request.form or {}).get("notify_subscribers"):
+            return ""
+        if not changed:
+            return "&notify_skipped=1"
+        try:
+            report = await notify_subscribers(request.app, fact_id, date.today(), book_for(self.data.db_url))
+        except (SQLAlchemyError, OSError, NoticeError) as error:
+            logger.error("Could not notify the subscribers of fact %s: %s", fact_id, type(error).__name__)
+            return "&notify_failed=1"
+        logger.info("Staff console: fact %s notices: %s", fact_id, report.summary())
+        return f"&sent={report.sent}&waiting={report.waiting}&failed={report.failed}"
 
     async def fact(self, request: Request, session: dict[str, Any], fact_id: str) -> HTTPResponse:
         """Show or save the edit form of one fact."""
@@ -417,9 +454,10 @@ class ConsolePages:
             denied = check_post(request, session)
             if denied:
                 return denied
-            message, status = await self.save(request, session, fact_id)
+            message, status, changed = await self.save(request, session, fact_id)
             if status == 200:
-                return redirect(f"/staff/facts/{quote(fact_id)}?saved=1")
+                notified = await self.notify(request, fact_id, changed)
+                return redirect(f"/staff/facts/{quote(fact_id)}?saved=1{notified}")
         path = facts_path()
         text = await self.data.run(path.read_text, encoding="utf-8")
         knowledge = await self.data.run(KnowledgeBase.load, path)
@@ -435,6 +473,10 @@ class ConsolePages:
             session=session,
             message=message,
             saved=bool(request.args.get("saved")),
+            notified=notified_report(request),
+            notify_failed=bool(request.args.get("notify_failed")),
+            notify_skipped=bool(request.args.get("notify_skipped")),
+            subscribers=await self.data.run(book_for(self.data.db_url).count),
             intent=knowledge.facts[fact_id].intent,
             fact_id=fact_id,
             values=values,

@@ -13,24 +13,38 @@ from types import SimpleNamespace
 
 import pytest
 
+from actions.core import charts
 from actions.core.console_queries import (
     AssessmentFilter,
     ConsoleAnswer,
     ConversationFilter,
     ConversationSummary,
+    DailyCount,
     FactVotes,
     LatestAssessment,
     NotUnderstood,
     Page,
     TranscriptLine,
+    VerdictCount,
 )
 from actions.core.fact_editing import FactChange, FactValues
 from actions.core.handoff import Handoff
+from actions.core.suggestions import Suggestion
 from rasa_plugins.channels.console.auth import Sessions, new_session
 from rasa_plugins.channels.console.data import ConsoleData
 from rasa_plugins.channels.console.handoff import HandoffPages
-from rasa_plugins.channels.console.pages import ChangeRow, ConsolePages, Diff, FactRow, change_diffs
+from rasa_plugins.channels.console.pages import (
+    ChangeRow,
+    ConsolePages,
+    Diff,
+    FactRow,
+    answer_changed,
+    change_diffs,
+    notified_report,
+)
 from rasa_plugins.channels.console.render import TEMPLATES, render
+from rasa_plugins.channels.notices import NotifyReport
+from tests.channels.console.test_model import FakeAgent
 from tests.core.test_console_queries import DAY1, bot, insert, user
 
 SCRIPT = "<script>alert(1)</script>"
@@ -45,6 +59,17 @@ def page(**context):
 
 
 HANDOFF = Handoff(7, SCRIPT, "socketio", "en", "asked", "taken", "Bob", AT, AT)
+SUGGESTION = Suggestion(
+    SCRIPT, "fr", ConsoleAnswer("ask_fees", 0.876, "fees", ATTRIBUTE + SCRIPT, (SCRIPT,), "2022-05-25")
+)
+# Chart data with hostile text in a verdict, a message and a fact id.
+VERDICTS = [
+    VerdictCount(date(2026, 3, 2), "eligible", 3),
+    VerdictCount(date(2026, 3, 2), SCRIPT, 1),
+    VerdictCount(date(2026, 3, 4), "not_eligible", 2),
+]
+DAILY = [DailyCount(SCRIPT, date(2026, 3, 2), 2), DailyCount("blorp", date(2026, 3, 3), 1)]
+VOTES = [FactVotes(SCRIPT, 3, 1), FactVotes("fees", 0, 2)]
 CONTEXTS = {
     "error.html": page(message=SCRIPT),
     "login.html": page(session=None, message=SCRIPT),
@@ -66,7 +91,12 @@ CONTEXTS = {
         ],
     ),
     "not_understood.html": page(
-        threshold=0.6, since="", until=ATTRIBUTE, rows=[NotUnderstood(SCRIPT, 2, AT, ("greet",), 1)]
+        threshold=0.6,
+        since="",
+        until=ATTRIBUTE,
+        rows=[NotUnderstood(SCRIPT, 2, AT, ("greet",), 1), NotUnderstood("blorp", 1, AT, ("greet",), 1)],
+        chart=charts.not_understood_chart(DAILY),
+        table=charts.not_understood_table(DAILY),
     ),
     "assessments.html": page(
         verdicts=["eligible"],
@@ -78,8 +108,9 @@ CONTEXTS = {
         verdict_choices=["eligible", SCRIPT],
         since="",
         until="",
+        chart=charts.verdict_chart(VERDICTS),
     ),
-    "votes.html": page(rows=[FactVotes(SCRIPT, 3, 1)]),
+    "votes.html": page(rows=VOTES, chart=charts.votes_chart(VOTES)),
     "ask.html": page(
         question=SCRIPT,
         language="fr",
@@ -102,6 +133,10 @@ CONTEXTS = {
         languages=("en", "fr"),
         sources=["seed"],
         changes=[],
+        subscribers=3,
+        notified=None,
+        notify_failed=False,
+        notify_skipped=False,
     ),
     "handoffs.html": page(
         tabs=(("active", "Waiting"), ("all", "All")),
@@ -123,12 +158,19 @@ CONTEXTS = {
         can_close=True,
         max_reply=2000,
         lines=[TranscriptLine("user", SCRIPT, AT)],
+        show_suggestion=True,
+        suggestion=SUGGESTION,
+        no_suggestion="",
+        language_name="French",
+        draft="</textarea>" + SCRIPT,
     ),
 }
 
 
 def test_every_page_template_has_a_case() -> None:
-    pages = {name for name in TEMPLATES.list_templates() if name not in ("base.html", "macros.html")}
+    pages = {
+        name for name in TEMPLATES.list_templates() if name not in ("base.html", "macros.html", "charts.html")
+    }
     assert pages == set(CONTEXTS)
 
 
@@ -161,6 +203,40 @@ def test_the_fact_form_keeps_its_fields() -> None:
     assert 'name="checked"' in html and 'name="sources"' in html and 'name="mark_checked"' in html
     assert 'value="&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in html
     assert "&lt;/textarea&gt;" in html
+    assert 'name="notify_subscribers"' in html and "each of the 3 people subscribed" in html
+
+
+def test_the_saved_fact_page_says_what_became_of_the_notices() -> None:
+    context = {**CONTEXTS["fact.html"], "message": "", "saved": True}
+    sent = render("fact.html", **{**context, "notified": NotifyReport(sent=2, waiting=1, failed=0)})
+    assert "Change notices: 2 sent on Telegram, 1 waiting" in sent
+    skipped = render("fact.html", **{**context, "notify_skipped": True})
+    assert "No change notice was sent" in skipped and "Change notices:" not in skipped
+    failed = render("fact.html", **{**context, "notify_failed": True})
+    assert "could not be queued" in failed
+
+
+def test_only_a_change_of_what_the_assistant_says_is_notified() -> None:
+    old = FactValues({"en": "A", "fr": "B"}, "2024", ("seed",), None)
+    assert not answer_changed(old, old)
+    assert not answer_changed(old, FactValues({"en": "A", "fr": "B"}, "2024", ("seed",), "2026-12-06"))
+    assert answer_changed(old, FactValues({"en": "A!", "fr": "B"}, "2024", ("seed",), None))
+    assert answer_changed(old, FactValues({"en": "A", "fr": "B"}, "2026", ("seed",), None))
+    assert answer_changed(old, FactValues({"en": "A", "fr": "B"}, "2024", ("seed", "fragomen"), None))
+
+
+@pytest.mark.parametrize(
+    ("args", "report"),
+    [
+        ({"sent": "1", "waiting": "2", "failed": "0"}, NotifyReport(1, 2, 0)),
+        ({}, None),
+        ({"sent": "x", "waiting": "2", "failed": "0"}, None),
+        ({"sent": "-1", "waiting": "2", "failed": "0"}, None),
+        ({"sent": "1"}, None),
+    ],
+)
+def test_the_notice_report_is_read_back_from_the_redirect(args: dict[str, str], report: object) -> None:
+    assert notified_report(SimpleNamespace(args=args)) == report
 
 
 def test_a_change_shows_what_changed() -> None:
@@ -296,3 +372,184 @@ def test_the_queue_page_by_status_a_page_at_a_time(tmp_path) -> None:
     bad = asyncio.run(pages.list_page(FakeRequest({"before": "x"}), SESSION))
     assert bad.status == 400 and "cursor" in body(bad)
     data.engine().dispose()
+
+
+# --- the suggested answer of a handoff ------------------------------------------------------------
+
+
+def handoff_page(**changes: object) -> str:
+    return render("handoff.html", **{**CONTEXTS["handoff.html"], **changes})
+
+
+def test_the_suggested_answer_shows_its_sources_dates_and_confidence() -> None:
+    html = handoff_page()
+    assert '<h2 id="suggestion-title">Suggested answer</h2>' in html
+    assert f"To the user's message « {ESCAPED} » · in French · confidence 88%" in html
+    assert "as of 2022-05-25 · last checked never" in html
+    assert f'<ul class="sources" id="suggestion-sources">\n<li>{ESCAPED}</li>' in html
+    text = "&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" + ESCAPED
+    assert f'<pre class="text" id="suggestion-text">{text}</pre>' in html
+
+
+def test_the_suggested_answer_is_sent_in_one_click_or_put_in_the_reply_box() -> None:
+    html = handoff_page()
+    hidden = 'name="text" value="&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;&lt;script&gt;alert(1)'
+    assert hidden in html and 'id="reply-with-suggestion">Reply with this answer</button>' in html
+    assert html.count('action="/staff/handoffs/7/reply"') == 2 and html.count('name="csrf"') >= 4
+    assert '<form method="get" action="/staff/handoffs/7" class="inline">' in html
+    assert (
+        '<input type="hidden" name="use" value="suggestion"><button type="submit" id="use-suggestion">'
+        in html
+    )
+    # the draft (a used suggestion, or a reply that was refused) fills the reply box, escaped
+    assert f'maxlength="2000">&lt;/textarea&gt;{ESCAPED}</textarea>' in html
+    assert 'maxlength="2000"></textarea>' in handoff_page(draft="")
+
+
+def test_no_suggestion_and_an_open_handoffs_suggestion() -> None:
+    none = handoff_page(suggestion=None, no_suggestion="no fact answers it.", language_name="")
+    assert '<p id="no-suggestion"><strong>No suggestion</strong>: no fact answers it.</p>' in none
+    assert "Reply with this answer" not in none and "Use this answer" not in none
+    waiting = handoff_page(can_reply=False)
+    assert "Take the conversation to send it." in waiting and "Reply with this answer" not in waiting
+    closed = handoff_page(show_suggestion=False, suggestion=None, can_reply=False)
+    assert "Suggested answer" not in closed and "No suggestion" not in closed
+
+
+def staff_said(text: str, name: str) -> tuple:
+    data = {"event": "bot", "timestamp": DAY1, "text": text, "metadata": {"imp_staff": name}}
+    return ("bot", DAY1, None, data)
+
+
+@pytest.fixture
+def taken(tmp_path) -> tuple[HandoffPages, Handoff]:
+    data = ConsoleData(f"sqlite:///{tmp_path / 'suggest.db'}")
+    pages = HandoffPages(data)
+    handoff, _ = pages.queue().open("suggest-user", "socketio", "en", "asked")
+    pages.queue().take(handoff.id, "Ana")
+    insert(
+        data.engine(),
+        "suggest-user",
+        [
+            user("/request_human", "request_human", 1.0),
+            staff_said("A person has joined.", "Ana"),
+            user("c'est combien pour appliquer?", "ask_fees", 0.99),
+            user("allo?", "greet", 0.99),
+        ],
+    )
+    yield pages, handoff
+    data.engine().dispose()
+
+
+def with_agent(agent: object, args: dict[str, str] | None = None) -> FakeRequest:
+    request = FakeRequest(args)
+    request.app.ctx.agent = agent
+    return request
+
+
+MODEL = {"rules": SimpleNamespace(config={"fact_threshold": 0.55})}
+
+
+def test_a_handoffs_page_suggests_the_fact_answer_to_the_users_latest_question(taken) -> None:
+    pages, handoff = taken
+    intents = {"c'est combien pour appliquer?": ("ask_fees", 0.97), "allo?": ("greet", 0.99)}
+    agent = FakeAgent(nodes=MODEL, intents=intents, language="fr")
+    html = body(asyncio.run(pages.detail(with_agent(agent), SESSION, handoff.id)))
+    assert agent.parsed == ["allo?", "c'est combien pour appliquer?"]  # newest first, up to a fact
+    assert "« c&#39;est combien pour appliquer? » · in French · confidence 97%" in html
+    assert "255 $ CA" in html and 'maxlength="4000"></textarea>' in html
+    used = body(asyncio.run(pages.detail(with_agent(agent, {"use": "suggestion"}), SESSION, handoff.id)))
+    reply_box = used[used.index('id="reply"') :]
+    assert "255 $ CA" in reply_box[: reply_box.index("</textarea>")]
+
+
+def test_no_suggestion_below_the_threshold_or_without_a_model(taken) -> None:
+    pages, handoff = taken
+    unsure = FakeAgent(nodes=MODEL, intents={"c'est combien pour appliquer?": ("ask_fees", 0.5)})
+    html = body(asyncio.run(pages.detail(with_agent(unsure), SESSION, handoff.id)))
+    assert "<strong>No suggestion</strong>: no fact answers" in html and "255 $ CA" not in html
+    html = body(asyncio.run(pages.detail(FakeRequest({"use": "suggestion"}), SESSION, handoff.id)))
+    assert "<strong>No suggestion</strong>: the assistant&#39;s model is not loaded." in html
+    assert 'maxlength="4000"></textarea>' in html
+
+
+def test_a_refused_reply_keeps_its_text(taken) -> None:
+    pages, handoff = taken
+    request = FakeRequest(method="POST")
+    request.form = {"csrf": SESSION["csrf"], "text": "x" * 4001}
+    reply = asyncio.run(pages.act(request, SESSION, handoff.id, "reply"))
+    assert reply.status == 409 and "at most 4000 characters" in body(reply)
+    assert 'maxlength="4000">' + "x" * 4001 + "</textarea>" in body(reply)
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "chart_id", "bars", "summary"),
+    [
+        ("assessments.html", "verdicts-chart", 3, "Stacked column chart of 6 assessments over 3 days"),
+        ("not_understood.html", "not-understood-chart", 2, "Column charts of the 2 most frequent"),
+        ("votes.html", "votes-chart", 3, "Stacked bar chart of 6 votes on 2 facts: 3 yes, 3 no."),
+    ],
+)
+def test_each_chart_is_a_described_svg_figure_before_its_table(
+    template: str, chart_id: str, bars: int, summary: str
+) -> None:
+    html = render(template, **CONTEXTS[template])
+    figure = html[html.index(f'<figure class="chart" id="{chart_id}">') : html.index("</figure>")]
+    assert "<figcaption>" in figure and "The numbers are in the table below." in figure
+    assert '<svg class="chart" role="img" aria-label="' + summary in figure
+    assert "<title>" + summary in figure
+    assert figure.count('<rect class="bar ') == bars
+    assert "<script" not in figure and ESCAPED in figure
+    assert html.index("</figure>") < html.index("<table", html.index("</figure>"))  # the numbers follow
+
+
+def test_the_verdict_chart_has_a_legend_and_one_fill_per_verdict() -> None:
+    html = render("assessments.html", **CONTEXTS["assessments.html"])
+    legend = html[html.index('<ul class="legend"') : html.index("</ul>", html.index('<ul class="legend"'))]
+    assert [part.split("</li>")[0].strip() for part in legend.split("</svg>")[1:]] == [
+        "eligible",
+        "not_eligible",
+        ESCAPED,
+    ]
+    for tone in (0, 1, 3):  # eligible, not eligible, then an unknown verdict
+        assert f'<pattern id="verdicts-chart-tone-{tone}"' in html
+        assert f'fill="url(#verdicts-chart-tone-{tone})"' in html
+    assert 'patternTransform="rotate(45)"' in html  # not eligible is striped, not only another colour
+
+
+def test_the_not_understood_chart_has_its_numbers_per_day() -> None:
+    html = render("not_understood.html", **CONTEXTS["not_understood.html"])
+    table = html[html.index('<table id="not-understood-days"') : html.index("</table>")]
+    assert f'<th scope="col">{ESCAPED}</th><th scope="col">blorp</th>' in table
+    assert '<th scope="row">2026-03-03</th><td class="num">0</td><td class="num">1</td>' in table
+    assert '<th scope="row">2026-03-02</th><td class="num">2</td><td class="num">0</td>' in table
+    assert f"“{ESCAPED}”: 2 times" in html
+
+
+@pytest.mark.parametrize(
+    ("template", "empty"),
+    [
+        ("assessments.html", "No data yet: no assessment to chart."),
+        ("not_understood.html", "No data yet: no message to chart."),
+        ("votes.html", "No data yet: no vote to chart."),
+    ],
+)
+def test_a_chart_without_data_is_a_short_text_not_an_empty_svg(template: str, empty: str) -> None:
+    context = {**CONTEXTS[template], "chart": None}
+    if template == "not_understood.html":
+        context["table"] = charts.not_understood_table([])
+    html = render(template, **context)
+    assert f'<p class="no-data">{empty}</p>' in html
+    assert "<svg" not in html and "<figure" not in html
+
+
+def test_the_chart_pages_from_the_database(pages: ConsolePages) -> None:
+    html = body(asyncio.run(pages.not_understood(FakeRequest(), SESSION)))
+    assert 'id="not-understood-chart"' in html and html.count('<rect class="bar ') == 1
+    assert f"<title>“{ESCAPED.lower()}”, 2026-03-02: 1</title>" in html
+    for handler, empty in [(pages.assessments, "no assessment"), (pages.votes, "no vote")]:
+        html = body(asyncio.run(handler(FakeRequest(), SESSION)))
+        assert f"No data yet: {empty} to chart." in html and "<svg" not in html
