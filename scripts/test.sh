@@ -23,7 +23,7 @@ log "2/8 Validate the training data and domain (warnings fail)"
 log "3/8 Evaluation data kept apart from training data (no copy or near-copy)"
 "$PY" -m scripts.evaluation_overlap | tail -1
 
-log "4/8 The fact-sheet check (make check-facts): every fact bilingual, sourced, dated, its figures in docs/sources/; facts due for review are a warning"
+log "4/8 The fact-sheet check (make check-facts): every fact bilingual, sourced, dated, each figure in the text of a source it cites (docs/sources/); facts due for review are a warning"
 "$PY" -m scripts.check_facts
 
 log "5/8 Train the model (skipped when data and config are unchanged)"
