@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test` (see README.md).
-.PHONY: run test chat train setup lint clean bench retention check-facts
+.PHONY: run test chat train setup lint clean bench retention check-facts staff-add staff-list
 
 run: ## set up on first use, train when needed, start both servers on SQLite
 	@bash scripts/run.sh
@@ -24,6 +24,12 @@ lint:
 
 retention: ## delete conversations older than DAYS days (make retention DAYS=30; default $$IMP_RETENTION_DAYS)
 	@bash -c 'source scripts/common.sh && "$$PY" -m scripts.retention $(if $(DAYS),--days "$(DAYS)")'
+
+staff-add: ## add a staff console account (make staff-add NAME=ana ROLE=editor; the password is prompted for, or $$IMP_STAFF_PASSWORD)
+	@bash -c 'source scripts/common.sh && "$$PY" -m scripts.staff add "$(NAME)" "$(ROLE)"'
+
+staff-list: ## list the staff console accounts (more: python -m scripts.staff --help)
+	@bash -c 'source scripts/common.sh && "$$PY" -m scripts.staff list'
 
 clean: ## remove build output (keeps .venv and the database)
 	rm -rf build results models/*.tar.gz

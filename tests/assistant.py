@@ -39,10 +39,10 @@ T = TypeVar("T")
 class SharedConfiguration:
     """The one configuration of the session's shared assistant: everything on that tests may need.
 
-    The staff console (token, signing secret), the HTTP API token, Telegram pointed at a fake Bot
-    API server (tests/channels/fake_telegram.py), a copy of the facts file, and Rasa's default log
-    levels. Tests that need something else (no Telegram, a server they stop or kill, a database
-    behind a proxy) start their own.
+    The staff console (named accounts and the opt-in shared token, signing secret), the HTTP API
+    token, Telegram pointed at a fake Bot API server (tests/channels/fake_telegram.py), a copy of
+    the facts file, and Rasa's default log levels. Tests that need something else (no Telegram, a
+    server they stop or kill, a database behind a proxy) start their own.
     """
 
     staff_token: str = "shared-staff-token-" + uuid.uuid4().hex
@@ -56,6 +56,9 @@ class SharedConfiguration:
     def environment(self, telegram_api: str, facts: Path) -> dict[str, str]:
         return {
             "IMP_STAFF_TOKEN": self.staff_token,
+            # both logins: the shared token (most tests) and accounts (tests/browser/test_staff_accounts.py)
+            "IMP_STAFF_SHARED_TOKEN_MODE": "1",
+            "IMP_STAFF_ACCOUNTS": "1",
             "IMP_STAFF_SECRET": self.staff_secret,
             "IMP_STAFF_SESSION_MINUTES": "30",
             "IMP_FACTS_PATH": str(facts),

@@ -24,6 +24,7 @@ from actions.core.migrations import upgrade_database
 from actions.core.notices import NoticeBook
 from actions.core.repository import AssessmentRepository, engine_options, make_engine
 from actions.core.settings import database_url
+from actions.core.staff_accounts import StaffAccounts
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ class Database:
     def notices(self) -> NoticeBook:
         """The change-notice subscriptions and the notices owed (imp_notice_subscriptions, imp_notices)."""
         return NoticeBook(self.engine)
+
+    @cached_property
+    def staff_accounts(self) -> StaffAccounts:
+        """The staff accounts, failed logins and audit log (imp_staff_accounts, …)."""
+        return StaffAccounts(self.engine)
 
 
 # (process id, URL with its password, engine options) -> that process's Database on the URL.

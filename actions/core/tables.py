@@ -120,6 +120,44 @@ class PendingNoticeRecord(Base):  # type: ignore[misc,valid-type]
     delivered_at = sa.Column(sa.DateTime(timezone=True), nullable=True)
 
 
+class StaffAccountRecord(Base):  # type: ignore[misc,valid-type]
+    """One named staff account: its role, whether it may log in, its session epoch and password hash."""
+
+    __tablename__ = "imp_staff_accounts"
+
+    name = sa.Column(sa.String(STAFF_NAME_LENGTH), primary_key=True)
+    role = sa.Column(sa.String(16), nullable=False)
+    enabled = sa.Column(sa.Boolean, nullable=False)
+    # sessions carry the epoch they were opened in: moving it on ends them all (log out everywhere)
+    epoch = sa.Column(sa.Integer, nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    # scrypt$N$r$p$salt$hash (actions/core/staff_accounts.py)
+    password_hash = sa.Column(sa.String(255), nullable=False)
+
+
+class LoginFailureRecord(Base):  # type: ignore[misc,valid-type]
+    """One failed console login, under the account's or the client address's key (throttling)."""
+
+    __tablename__ = "imp_login_failures"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    key = sa.Column(sa.String(200), nullable=False, index=True)
+    failed_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+
+
+class AuditRecord(Base):  # type: ignore[misc,valid-type]
+    """One staff action in the console (or the command line): who, what, on what, when."""
+
+    __tablename__ = "imp_audit_log"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    actor = sa.Column(sa.String(STAFF_NAME_LENGTH), nullable=False)
+    action = sa.Column(sa.String(32), nullable=False)
+    target = sa.Column(sa.String(255), nullable=False)
+    detail = sa.Column(sa.Text, nullable=False)
+
+
 ASSESSMENTS: sa.Table = AssessmentRecord.__table__  # type: ignore[assignment]
 FEEDBACK: sa.Table = FeedbackRecord.__table__  # type: ignore[assignment]
 FACT_CHANGES: sa.Table = FactChangeRecord.__table__  # type: ignore[assignment]
@@ -127,6 +165,9 @@ HANDOFFS: sa.Table = HandoffRecord.__table__  # type: ignore[assignment]
 TRACKER_WINDOWS: sa.Table = TrackerWindowRecord.__table__  # type: ignore[assignment]
 NOTICE_SUBSCRIPTIONS: sa.Table = NoticeSubscriptionRecord.__table__  # type: ignore[assignment]
 NOTICES: sa.Table = PendingNoticeRecord.__table__  # type: ignore[assignment]
+STAFF_ACCOUNTS: sa.Table = StaffAccountRecord.__table__  # type: ignore[assignment]
+LOGIN_FAILURES: sa.Table = LoginFailureRecord.__table__  # type: ignore[assignment]
+AUDIT_LOG: sa.Table = AuditRecord.__table__  # type: ignore[assignment]
 
 # Rasa's tracker store table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent): Rasa creates and
 # owns it, so it sits on a MetaData of its own, which the migrations never touch.

@@ -138,6 +138,7 @@ def servers(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[tuple
     env = {
         "IMP_LOCK_STORE_URL": redis_url,
         "IMP_STAFF_TOKEN": STAFF_TOKEN,
+        "IMP_STAFF_SHARED_TOKEN_MODE": "1",  # the single-person login (no accounts to create)
         "IMP_STAFF_SECRET": "replicas-staff-secret-" + uuid.uuid4().hex,  # one secret, both servers
         **queue,
     }

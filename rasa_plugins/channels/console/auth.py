@@ -1,4 +1,9 @@
-"""Staff sessions: the token login, signed session cookies, revocation, throttling, CSRF and Origin."""
+"""Staff sessions: signed session cookies, revocation, the shared-token login's throttling, CSRF and Origin.
+
+A session is either an account's (`kind` "account", with the account's session `epoch`: the
+console checks the account on every request, actions/core/staff_accounts.py) or, in the opt-in
+shared-token mode, a typed name's (no `kind`), which has the admin role.
+"""
 
 from __future__ import annotations
 
@@ -68,14 +73,33 @@ def read_session(secret: bytes, cookie: str | None, now: float | None = None) ->
     return session
 
 
-def new_session(name: str, minutes: float, now: float | None = None) -> dict[str, Any]:
-    """A fresh session for a staff member: random id and CSRF token, expiry in `minutes`."""
-    return {
+ACCOUNT_SESSION = "account"
+
+
+def new_session(
+    name: str, minutes: float, now: float | None = None, epoch: int | None = None
+) -> dict[str, Any]:
+    """A fresh session for a staff member: random id and CSRF token, expiry in `minutes`; an
+    account's session (with its `epoch`) when `epoch` is given, else a shared-token one."""
+    session: dict[str, Any] = {
         "sid": secrets.token_urlsafe(16),
         "name": name,
         "csrf": secrets.token_urlsafe(24),
         "exp": int((time.time() if now is None else now) + minutes * 60),
     }
+    if epoch is not None:
+        session.update(kind=ACCOUNT_SESSION, epoch=epoch)
+    return session
+
+
+def is_account_session(session: dict[str, Any]) -> bool:
+    """Whether the session was opened by an account (else by the shared token)."""
+    return session.get("kind") == ACCOUNT_SESSION
+
+
+def env_flag(name: str) -> bool:
+    """Whether the environment variable is 1, true, yes or on."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def set_cookie(request: Request, reply: HTTPResponse, value: str, max_age: int) -> None:
@@ -133,10 +157,18 @@ def check_post(request: Request, session: dict[str, Any] | None) -> HTTPResponse
 
 
 class Sessions:
-    """The console's token, signing key, revoked sessions and failed logins per client."""
+    """The console's modes, token, signing key, revoked sessions and failed shared-token logins per client.
 
-    def __init__(self, token: str, secret: bytes, minutes: float) -> None:
+    `accounts`: named accounts may log in; `shared`: the opt-in single-person mode, in which the
+    shared token (and a typed name) opens an admin session.
+    """
+
+    def __init__(
+        self, token: str, secret: bytes, minutes: float, shared: bool = False, accounts: bool = False
+    ) -> None:
         self.token = token
+        self.shared = shared and bool(token)
+        self.accounts = accounts
         self.secret = secret
         self.minutes = minutes if minutes > 0 else DEFAULT_SESSION_MINUTES
         self._lock = threading.Lock()
@@ -154,9 +186,9 @@ class Sessions:
             return None
         return session
 
-    def start(self, request: Request, reply: HTTPResponse, name: str) -> None:
-        """Open a session for `name` and set its cookie on `reply`."""
-        cookie = sign_session(self.secret, new_session(name, self.minutes))
+    def start(self, request: Request, reply: HTTPResponse, name: str, epoch: int | None = None) -> None:
+        """Open a session for `name` (an account's when `epoch` is given) and set its cookie on `reply`."""
+        cookie = sign_session(self.secret, new_session(name, self.minutes, epoch=epoch))
         set_cookie(request, reply, cookie, int(self.minutes * 60))
 
     def end(self, request: Request, reply: HTTPResponse, session: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from actions.core.fact_editing import FactChangeLog
 from actions.core.knowledge import KnowledgeBase
 from actions.core.reloading import ReloadingFile
 from actions.core.settings import facts_path
+from actions.core.staff_accounts import StaffAccounts
 
 
 class ConsoleData:
@@ -30,6 +31,14 @@ class ConsoleData:
     def change_log(self) -> FactChangeLog:
         """The fact change log on the process's one database, migrated on first use."""
         return database(self.db_url).fact_changes
+
+    def accounts(self) -> StaffAccounts:
+        """The accounts, failed logins and audit log on the process's one database, migrated on first use."""
+        return database(self.db_url).staff_accounts
+
+    async def audit(self, session: dict[str, Any], action: str, target: str = "", detail: Any = "") -> None:
+        """Log one staff action with the session's account (or typed name, in shared-token mode)."""
+        await self.run(self.accounts().audit, session["name"], action, target, detail)
 
     @staticmethod
     async def run(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

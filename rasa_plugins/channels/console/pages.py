@@ -30,7 +30,8 @@ from actions.core.fact_editing import (
 from actions.core.knowledge import KnowledgeBase
 from actions.core.notices import NoticeError
 from actions.core.settings import facts_path
-from rasa_plugins.channels.console.auth import Sessions, check_post
+from actions.core.staff_accounts import ACCOUNT_THROTTLE, ADDRESS_THROTTLE
+from rasa_plugins.channels.console.auth import Sessions, check_post, is_account_session
 from rasa_plugins.channels.console.data import ConsoleData
 from rasa_plugins.channels.console.model import ModelNotReady, parse
 from rasa_plugins.channels.console.render import error_page, html_page, json_response, redirect
@@ -203,18 +204,33 @@ class ConsolePages:
     # --- login --------------------------------------------------------------------------------
 
     def login_page(self, message: str = "", status: int = 200) -> HTTPResponse:
-        """The login form."""
-        return html_page("login.html", status, title="Log in", active="", session=None, message=message)
+        """The login form (accounts, and the shared token in shared-token mode)."""
+        return html_page(
+            "login.html",
+            status,
+            title="Log in",
+            active="",
+            session=None,
+            message=message,
+            accounts=self.sessions.accounts,
+            shared=self.sessions.shared,
+        )
 
     async def login(self, request: Request) -> HTTPResponse:
-        """Exchange the staff token (and a name) for a session cookie."""
+        """Exchange an account's name and password (or the shared token and a name) for a session cookie."""
         denied = check_post(request, None)
         if denied:
             return denied
+        form = request.form or {}
+        if "password" in form:
+            if self.sessions.accounts:
+                return await self.account_login(request, form)
+            return self.login_page("Named accounts are off: log in with the staff token.", 400)
+        if not self.sessions.shared:
+            return self.login_page("Log in with your account name and password.", 400)
         client = request.remote_addr or request.ip or "?"
         if self.sessions.throttled(client):
             return self.login_page("Too many failed attempts: wait a few minutes.", 429)
-        form = request.form or {}
         if not self.sessions.token_matches(form.get("token", "") or ""):
             self.sessions.throttled(client, failed=True)
             logger.warning("Staff console: failed login from %s", client)
@@ -228,11 +244,52 @@ class ConsolePages:
         self.sessions.start(request, reply, name)
         return reply
 
+    async def account_login(self, request: Request, form: Any) -> HTTPResponse:
+        """An account's login, throttled per account and per client address."""
+        client = request.remote_addr or request.ip or "?"
+        name = str(form.get("account", "") or "").strip()[:64]
+        keys = (f"account:{name.lower()}", f"address:{client}")
+        accounts = self.data.accounts()
+        for key, rule in zip(keys, (ACCOUNT_THROTTLE, ADDRESS_THROTTLE), strict=True):
+            if await self.data.run(accounts.is_throttled, key, rule):
+                logger.warning("Staff console: login refused (throttled %s)", key.split(":")[0])
+                minutes = int(rule.window.total_seconds() // 60)
+                return self.login_page(
+                    "Too many failed logins for this account or from this address: "
+                    f"try again in {minutes} minutes.",
+                    429,
+                )
+        account = await self.data.run(accounts.authenticate, name, str(form.get("password", "") or ""))
+        if account is None:
+            await self.data.run(accounts.record_failure, keys)
+            logger.warning("Staff console: failed account login from %s", client)
+            return self.login_page("Wrong account name or password (or the account is disabled).", 401)
+        await self.data.run(accounts.clear_failures, keys[0])
+        await self.data.run(accounts.audit, account.name, "login", account.name, f"from {client}")
+        logger.info("Staff console: %s logged in from %s", account.name, client)
+        reply = redirect("/staff/conversations")
+        self.sessions.start(request, reply, account.name, epoch=account.epoch)
+        return reply
+
     async def logout(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
         """Revoke the session and clear the cookie."""
         denied = check_post(request, session)
         if denied:
             return denied
+        if is_account_session(session):
+            await self.data.audit(session, "logout", session["name"])
+        reply = redirect("/staff/login")
+        self.sessions.end(request, reply, session)
+        return reply
+
+    async def logout_everywhere(self, request: Request, session: dict[str, Any]) -> HTTPResponse:
+        """End every session of the account (its epoch moves on), this one included."""
+        denied = check_post(request, session)
+        if denied:
+            return denied
+        if not is_account_session(session):
+            return error_page(400, "Not an account", "The shared-token session has no account.", session)
+        await self.data.run(self.data.accounts().revoke_sessions, session["name"], session["name"])
         reply = redirect("/staff/login")
         self.sessions.end(request, reply, session)
         return reply
@@ -430,9 +487,16 @@ class ConsolePages:
         except InvalidEdit as error:
             return str(error), 400, False
         logger.info("Staff console: %s edited fact %s", session["name"], fact_id)
-        return "", 200, answer_changed(old, new)
+        changed = answer_changed(old, new)
+        if changed:
+            await self.data.audit(
+                session, "fact_edit", fact_id, {"as_of": new.as_of, "sources": list(new.sources)}
+            )
+        if form.get("mark_checked"):
+            await self.data.audit(session, "fact_checked", fact_id, {"checked": new.checked})
+        return "", 200, changed
 
-    async def notify(self, request: Request, fact_id: str, changed: bool) -> str:
+    async def notify(self, request: Request, session: dict[str, Any], fact_id: str, changed: bool) -> str:
         """Notify the subscribers of a saved fact if the form asks to and its answer changed: the
         report as query arguments."""
         if not (request.form or {}).get("notify_subscribers"):
@@ -445,6 +509,7 @@ class ConsolePages:
             logger.error("Could not notify the subscribers of fact %s: %s", fact_id, type(error).__name__)
             return "&notify_failed=1"
         logger.info("Staff console: fact %s notices: %s", fact_id, report.summary())
+        await self.data.audit(session, "notify", fact_id, report.summary())
         return f"&sent={report.sent}&waiting={report.waiting}&failed={report.failed}"
 
     async def fact(self, request: Request, session: dict[str, Any], fact_id: str) -> HTTPResponse:
@@ -456,7 +521,7 @@ class ConsolePages:
                 return denied
             message, status, changed = await self.save(request, session, fact_id)
             if status == 200:
-                notified = await self.notify(request, fact_id, changed)
+                notified = await self.notify(request, session, fact_id, changed)
                 return redirect(f"/staff/facts/{quote(fact_id)}?saved=1{notified}")
         path = facts_path()
         text = await self.data.run(path.read_text, encoding="utf-8")

@@ -10,6 +10,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sanic import response
 from sanic.response import HTTPResponse
 
+from actions.core.staff_accounts import Role, allows
+
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -30,7 +32,17 @@ NAV = (
     ("votes", "Votes"),
     ("ask", "Ask"),
     ("facts", "Facts"),
+    ("accounts", "Accounts"),
+    ("audit", "Audit log"),
 )
+# The role each page of the navigation needs (the others: agent). The routes check it (channel.py).
+NAV_ROLES = {"facts": Role.EDITOR, "accounts": Role.ADMIN, "audit": Role.ADMIN}
+
+
+def can_open(slug: str, session: Any) -> bool:
+    """Whether the session's role may open the navigation's page `slug` (no role: every page)."""
+    role = session.get("role") if isinstance(session, dict) else None
+    return role is None or allows(Role(role), NAV_ROLES.get(slug, Role.AGENT))
 
 
 def fmt_time(value: datetime | None) -> str:
@@ -48,6 +60,7 @@ def _environment() -> Environment:
     )
     environment.filters["time"] = fmt_time
     environment.globals["NAV"] = NAV
+    environment.globals["can_open"] = can_open
     return environment
 
 

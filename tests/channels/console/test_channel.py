@@ -25,6 +25,10 @@ ROUTES = {
     "/staff/handoffs",
     "/staff/handoffs/<handoff_id:int>",
     "/staff/handoffs/<handoff_id:int>/<what:[a-z]{1,16}>",
+    "/staff/logout-everywhere",
+    "/staff/accounts",
+    "/staff/accounts/<account:[A-Za-z0-9._@-]{1,64}>/<what:[a-z-]{1,16}>",
+    "/staff/audit",
 }
 
 

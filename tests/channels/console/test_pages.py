@@ -29,6 +29,7 @@ from actions.core.console_queries import (
 )
 from actions.core.fact_editing import FactChange, FactValues
 from actions.core.handoff import Handoff
+from actions.core.staff_accounts import Account, AuditEntry, Role
 from actions.core.suggestions import Suggestion
 from rasa_plugins.channels.console.auth import Sessions, new_session
 from rasa_plugins.channels.console.data import ConsoleData
@@ -72,7 +73,24 @@ DAILY = [DailyCount(SCRIPT, date(2026, 3, 2), 2), DailyCount("blorp", date(2026,
 VOTES = [FactVotes(SCRIPT, 3, 1), FactVotes("fees", 0, 2)]
 CONTEXTS = {
     "error.html": page(message=SCRIPT),
-    "login.html": page(session=None, message=SCRIPT),
+    "login.html": page(session=None, message=SCRIPT, accounts=True, shared=True),
+    "accounts.html": page(
+        accounts=[
+            Account(SCRIPT, Role.EDITOR, True, 0, AT, "x"),
+            Account("bob", Role.AGENT, False, 1, AT, "y"),
+        ],
+        roles=["agent", "editor", "admin"],
+        message=SCRIPT,
+        notice="Account added.",
+        draft_name=ATTRIBUTE,
+        draft_role="agent",
+        accounts_on=False,
+    ),
+    "audit.html": page(
+        entries=[AuditEntry(3, AT, SCRIPT, "fact_edit", ATTRIBUTE, SCRIPT)],
+        page=Page((), next_key=2, previous_key=4),
+        args={"size": "50"},
+    ),
     "conversations.html": page(
         criteria=ConversationFilter(channel="rest", text=ATTRIBUTE),
         since="",
@@ -184,6 +202,31 @@ def test_page_renders_hostile_text_as_text(template: str) -> None:
     if CONTEXTS[template]["session"]:
         assert 'value="tok&#34;en"' in html  # the CSRF field, in the logout form at least
         assert "Ana &lt;b&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        ("agent", ["handoffs", "conversations", "ask"], ["facts", "accounts", "audit"]),
+        ("editor", ["handoffs", "facts"], ["accounts", "audit"]),
+        ("admin", ["handoffs", "facts", "accounts", "audit"], []),
+    ],
+)
+def test_the_navigation_shows_only_the_pages_of_the_role(role: str, shown: list, hidden: list) -> None:
+    session = {**SESSION, "role": role, "kind": "account", "epoch": 0}
+    html = render("votes.html", **{**CONTEXTS["votes.html"], "session": session})
+    for slug in shown:
+        assert f'href="/staff/{slug}"' in html
+    for slug in hidden:
+        assert f'href="/staff/{slug}"' not in html
+    assert f"({role})" in html and "Log out everywhere" in html
+
+
+def test_the_login_page_offers_the_modes_that_are_on() -> None:
+    accounts_only = render("login.html", **{**CONTEXTS["login.html"], "shared": False})
+    assert 'name="password"' in accounts_only and 'name="token"' not in accounts_only
+    shared_only = render("login.html", **{**CONTEXTS["login.html"], "accounts": False})
+    assert 'name="token"' in shared_only and 'name="password"' not in shared_only
 
 
 def test_the_layout_marks_the_active_page_and_hides_the_navigation_before_login() -> None:
