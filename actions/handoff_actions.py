@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -10,8 +11,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.core import chatwoot
 from actions.core.database import database
-from actions.core.handoff import ASKED, NOT_UNDERSTOOD, STUCK_ACTION, HandoffQueue, should_hand_off
+from actions.core.handoff import (
+    ASKED,
+    NOT_UNDERSTOOD,
+    STUCK_ACTION,
+    Handoff,
+    HandoffError,
+    HandoffQueue,
+    should_hand_off,
+)
 from actions.fact_actions import language_of
 from actions.knowledge_access import dialogue_file
 
@@ -25,9 +35,12 @@ def handoff_queue() -> HandoffQueue:
 
 
 def open_handoff(tracker: Tracker, reason: str) -> bool | None:
-    """Queue the conversation: True if queued now, False if it already was, None if the database failed."""
+    """Queue the conversation: True if queued now, False if it already was, None if the database failed.
+
+    A handoff queued now goes on to the Chatwoot inbox when IMP_CHATWOOT_* are set (`hand_to_chatwoot`).
+    """
     try:
-        _, created = handoff_queue().open(
+        handoff, created = handoff_queue().open(
             tracker.sender_id, tracker.get_latest_input_channel(), language_of(tracker), reason
         )
     except (SQLAlchemyError, OSError) as error:
@@ -36,7 +49,42 @@ def open_handoff(tracker: Tracker, reason: str) -> bool | None:
         )
         return None
     logger.info("Conversation %s queued for a person (%s)", tracker.sender_id, reason)
+    if created:
+        hand_to_chatwoot(handoff, tracker)
     return created
+
+
+def hand_to_chatwoot(handoff: Handoff, tracker: Tracker) -> bool:
+    """Hand a new handoff to the Chatwoot inbox, if configured, and mark it taken by that conversation.
+
+    On any failure the handoff stays open in the built-in queue (and the log says so).
+    """
+    settings = chatwoot.load_settings()
+    if settings is None:
+        return False
+    try:
+        conversation_id = chatwoot.ChatwootClient(settings).hand_over(
+            handoff.sender_id,
+            handoff.channel,
+            handoff.language,
+            handoff.reason,
+            chatwoot.user_texts(tracker.events),
+        )
+        handoff_queue().take(handoff.id, chatwoot.taken_by_name(conversation_id))
+    except (chatwoot.ChatwootError, HandoffError, SQLAlchemyError, OSError) as error:
+        logger.error(
+            "Could not hand conversation %s to Chatwoot (%s): it stays in the built-in queue",
+            handoff.sender_id,
+            error,
+        )
+        return False
+    logger.info("Conversation %s handed to Chatwoot conversation %s", handoff.sender_id, conversation_id)
+    return True
+
+
+async def open_handoff_async(tracker: Tracker, reason: str) -> bool | None:
+    """open_handoff in a worker thread: the Chatwoot requests do not hold up the action server."""
+    return await asyncio.get_running_loop().run_in_executor(None, open_handoff, tracker, reason)
 
 
 class ActionRequestHuman(Action):
@@ -50,7 +98,7 @@ class ActionRequestHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         """Open a handoff (reason "asked"), idempotently."""
-        created = open_handoff(tracker, ASKED)
+        created = await open_handoff_async(tracker, ASKED)
         key = {True: "handoff_requested", False: "handoff_already_requested", None: "handoff_unavailable"}[
             created
         ]
@@ -73,7 +121,7 @@ class ActionHandoffIfStuck(Action):
         if last.get("name") != FALLBACK_RESPONSE:  # the core fallback: no topics shown yet
             dispatcher.utter_message(response=FALLBACK_RESPONSE)
         if should_hand_off(tracker.events):
-            created = open_handoff(tracker, NOT_UNDERSTOOD)
+            created = await open_handoff_async(tracker, NOT_UNDERSTOOD)
             key = "handoff_unavailable" if created is None else "handoff_not_understood"
             dispatcher.utter_message(text=dialogue_file.get().message(key, language_of(tracker)))
         return []

@@ -164,6 +164,17 @@ class HandoffQueue:
             row = session.scalars(query).first()
             return _handoff(row) if row is not None else None
 
+    def taken_by(self, name: str) -> Handoff | None:
+        """The taken handoff whose `taken_by` is `name` (a helpdesk's conversation, "Chatwoot #12")."""
+        query = (
+            sa.select(HandoffRecord)
+            .where(HandoffRecord.status == TAKEN, HandoffRecord.taken_by == name)
+            .order_by(HandoffRecord.id.desc())
+        )
+        with Session(self.engine) as session:
+            row = session.scalars(query).first()
+            return _handoff(row) if row is not None else None
+
     def is_taken(self, sender_id: str) -> bool:
         """Whether a person has the conversation now (the assistant must stay quiet)."""
         active = self.active_for(sender_id)

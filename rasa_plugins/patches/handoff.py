@@ -7,7 +7,9 @@ conversation's lock: when the conversation's handoff is
 *taken*, the message is only logged (`MessageProcessor.log_message`: NLU runs and the user
 event is stored, nothing is predicted, no reply). `send_staff_message` delivers a staff message
 through the conversation's input channel (socket.io widget, Telegram…) and appends it to the
-tracker as a `BotUttered` event whose metadata names the staff member. The queue itself is
+tracker as a `BotUttered` event whose metadata names the staff member. A conversation handed to
+Chatwoot (taken by "Chatwoot #<id>", actions/core/chatwoot.py) has its user's messages forwarded
+to that Chatwoot conversation (`forward_to_chatwoot`). The queue itself is
 actions/core/handoff.py; the console pages are rasa_plugins/channels/console/handoff.py.
 """
 
@@ -23,8 +25,9 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.core import chatwoot
 from actions.core.database import database
-from actions.core.handoff import Handoff, HandoffQueue
+from actions.core.handoff import TAKEN, Handoff, HandoffQueue
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +40,36 @@ def queue_for(url: str | None = None) -> HandoffQueue:
     return database(url).handoffs
 
 
-async def conversation_taken(sender_id: str) -> bool:
-    """Whether a person has the conversation; False (the assistant answers) if the database fails."""
+async def taken_handoff(sender_id: str) -> Handoff | None:
+    """The conversation's handoff if a person has it; None (the assistant answers) if the database fails."""
     try:
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: queue_for().is_taken(sender_id))
+        active = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: queue_for().active_for(sender_id)
+        )
     except (SQLAlchemyError, OSError) as error:
         logger.error("Could not read the handoff queue for %s: %s", sender_id, type(error).__name__)
+        return None
+    return active if active is not None and active.status == TAKEN else None
+
+
+async def conversation_taken(sender_id: str) -> bool:
+    """Whether a person has the conversation; False (the assistant answers) if the database fails."""
+    return await taken_handoff(sender_id) is not None
+
+
+async def forward_to_chatwoot(handoff: Handoff, text: str | None) -> bool:
+    """A user's message in a conversation Chatwoot has: posted to it as an incoming message."""
+    conversation_id = chatwoot.conversation_of(handoff.taken_by)
+    settings = chatwoot.load_settings() if conversation_id is not None else None
+    if settings is None or not text or not text.strip() or text.startswith("/"):
         return False
+    client = chatwoot.ChatwootClient(settings)
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, client.post_message, conversation_id, text)
+    except chatwoot.ChatwootError as error:
+        logger.error("Could not forward a message of %s to Chatwoot: %s", handoff.sender_id, error)
+        return False
+    return True
 
 
 # Rasa's original (rasa_plugins.patches keeps it as `_imp_rasa_handle_message` once installed).
@@ -52,9 +78,11 @@ _rasa_handle_message = getattr(MessageProcessor, "_imp_rasa_handle_message", Mes
 
 async def _handle_message(self: MessageProcessor, message: UserMessage) -> list[dict[str, Any]] | None:
     """MessageProcessor.handle_message: only log the message while a person has the conversation."""
-    if message.sender_id and await conversation_taken(message.sender_id):
+    handoff = await taken_handoff(message.sender_id) if message.sender_id else None
+    if handoff is not None:
         await self.log_message(message)  # stored (and shown to staff), nothing predicted
         logger.info("Conversation %s is with a person: message stored without a reply", message.sender_id)
+        await forward_to_chatwoot(handoff, message.text)  # when the person is in Chatwoot
         notify_quiet = getattr(message.output_channel, "notify_quiet", None)  # the widget's output
         if notify_quiet is not None:
             await notify_quiet(message.sender_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff_actions
-from actions.core.handoff import ASKED, NOT_UNDERSTOOD, OPEN, STUCK_ACTION, HandoffQueue
+from actions.core.handoff import ASKED, NOT_UNDERSTOOD, OPEN, STUCK_ACTION, TAKEN, HandoffQueue
 from actions.handoff_actions import ActionHandoffIfStuck, ActionRequestHuman
 from actions.knowledge_access import dialogue_file
+from tests.channels.fake_chatwoot import FakeChatwoot
 
 
 @pytest.fixture
@@ -115,3 +117,52 @@ def test_as_core_fallback_it_shows_the_topics_itself(queue: HandoffQueue) -> Non
     assert dispatcher.messages[0]["response"] == "utter_fallback_topics"
     assert len(dispatcher.messages) == 1
     assert queue.active_for("u-1") is None
+
+
+# --- with Chatwoot configured (tests/channels/fake_chatwoot.py) -----------------------------
+
+
+@pytest.fixture
+def chatwoot_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeChatwoot]:
+    fake = FakeChatwoot("api-token").start()
+    monkeypatch.setenv("IMP_CHATWOOT_URL", fake.base_url)
+    monkeypatch.setenv("IMP_CHATWOOT_ACCOUNT_ID", str(fake.account_id))
+    monkeypatch.setenv("IMP_CHATWOOT_INBOX_ID", str(fake.inbox_id))
+    monkeypatch.setenv("IMP_CHATWOOT_API_TOKEN", "api-token")
+    monkeypatch.setenv("IMP_CHATWOOT_WEBHOOK_TOKEN", "hook-token")
+    yield fake
+    fake.stop()
+
+
+def test_with_chatwoot_the_handoff_goes_to_its_inbox(
+    queue: HandoffQueue, chatwoot_fake: FakeChatwoot
+) -> None:
+    events = [
+        {**user("ask_fees", "telegram"), "text": "what are the fees?"},
+        user("request_human", "telegram"),
+    ]
+    dispatcher = run(ActionRequestHuman(), tracker(events, "en", sender_id="tg-9"))
+    assert texts(dispatcher) == [dialogue_file.get().message("handoff_requested", "en")]
+    conversation_id = chatwoot_fake.conversation_of("tg-9")
+    assert conversation_id is not None
+    handoff = queue.active_for("tg-9")
+    assert handoff is not None and (handoff.status, handoff.taken_by) == (
+        TAKEN,
+        f"Chatwoot #{conversation_id}",
+    )
+    assert chatwoot_fake.incoming_texts(conversation_id) == ["what are the fees?"]
+    assert queue.taken_by(f"Chatwoot #{conversation_id}") == handoff
+    # asking again: nothing new in Chatwoot
+    run(ActionRequestHuman(), tracker(events, "en", sender_id="tg-9"))
+    assert len(chatwoot_fake.conversations) == 1
+
+
+def test_when_chatwoot_fails_the_built_in_queue_keeps_it(
+    queue: HandoffQueue, chatwoot_fake: FakeChatwoot, caplog: pytest.LogCaptureFixture
+) -> None:
+    chatwoot_fake.failing = True
+    dispatcher = run(ActionRequestHuman(), tracker([user("request_human")], "en", sender_id="w-1"))
+    assert texts(dispatcher) == [dialogue_file.get().message("handoff_requested", "en")]
+    handoff = queue.active_for("w-1")
+    assert handoff is not None and (handoff.status, handoff.taken_by) == (OPEN, None)
+    assert "stays in the built-in queue" in caplog.text and "HTTP 500" in caplog.text

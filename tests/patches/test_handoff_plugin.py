@@ -152,3 +152,35 @@ def test_staff_message_on_a_channel_that_cannot_push_is_still_stored(queue: Hand
     delivery = asyncio.run(handoff.send_staff_message(fake_app([failing], agent), ghost, "Hi", "Bob"))
     assert delivery == handoff.Delivery(delivered=False, stored=False)
     assert asyncio.run(handoff.conversation_language(fake_app([]), ghost)) == "fr"
+
+
+def test_messages_of_a_conversation_chatwoot_has_are_forwarded(
+    queue: HandoffQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.channels.fake_chatwoot import FakeChatwoot
+
+    fake = FakeChatwoot("api").start()
+    try:
+        conversation_id = 5
+        fake.conversations[conversation_id] = {"id": conversation_id, "custom_attributes": {}}
+        fake.messages[conversation_id] = []
+        for name, value in {
+            "IMP_CHATWOOT_URL": fake.base_url,
+            "IMP_CHATWOOT_ACCOUNT_ID": str(fake.account_id),
+            "IMP_CHATWOOT_INBOX_ID": str(fake.inbox_id),
+            "IMP_CHATWOOT_API_TOKEN": "api",
+            "IMP_CHATWOOT_WEBHOOK_TOKEN": "hook",
+        }.items():
+            monkeypatch.setenv(name, value)
+        row, _ = queue.open("u-cw", "telegram", "en", ASKED)
+        by_staff = queue.take(row.id, "Alice")
+        assert asyncio.run(handoff.forward_to_chatwoot(by_staff, "hello")) is False  # a console handoff
+        by_chatwoot = queue.take(row.id, f"Chatwoot #{conversation_id}")
+        assert asyncio.run(handoff.taken_handoff("u-cw")) == by_chatwoot
+        assert asyncio.run(handoff.forward_to_chatwoot(by_chatwoot, "hello?")) is True
+        assert asyncio.run(handoff.forward_to_chatwoot(by_chatwoot, "/request_human")) is False
+        assert fake.incoming_texts(conversation_id) == ["hello?"]
+        fake.failing = True  # logged, never raised
+        assert asyncio.run(handoff.forward_to_chatwoot(by_chatwoot, "still there?")) is False
+    finally:
+        fake.stop()

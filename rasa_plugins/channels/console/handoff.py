@@ -38,6 +38,7 @@ from rasa_plugins.patches.handoff import Delivery, conversation_language, queue_
 
 logger = logging.getLogger(__name__)
 
+AUDIT_ACTIONS = {"take": "handoff_take", "reply": "handoff_reply", "close": "handoff_hand_back"}
 VIEWS = {"active": ACTIVE, "open": (OPEN,), "taken": (TAKEN,), "closed": (CLOSED,), "all": STATUSES}
 REASON_LABELS = {"asked": "asked for a person", "not_understood": "not understood twice"}
 NOTICES = {
@@ -212,6 +213,8 @@ class HandoffPages:
             draft = str((request.form or {}).get("text") or "") if what == "reply" else ""
             return await self.detail_page(request, session, handoff_id, str(error), 409, draft)
         logger.info("Staff console: %s did %s on handoff %s", session["name"], what, handoff_id)
+        detail = {"conversation": handoff.sender_id, "delivered": delivery.delivered}
+        await self.data.audit(session, AUDIT_ACTIONS[what], f"handoff {handoff_id}", detail)
         query = {"done": done}
         if not delivery.delivered:
             query["undelivered"] = "1"
