@@ -177,3 +177,11 @@ def shared_assistant() -> Iterator[SharedAssistant]:
                     shutil.copyfile(folder / "run.log", ARTIFACTS / "assistant.log")
     finally:
         telegram.stop()
+
+
+@pytest.fixture
+def shared_facts(shared_assistant: SharedAssistant) -> Iterator[Path]:
+    """The shared assistant's facts file, for a test that edits it: put back as it was afterwards."""
+    before = shared_assistant.facts.read_bytes()
+    yield shared_assistant.facts
+    shared_assistant.facts.write_bytes(before)

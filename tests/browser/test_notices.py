@@ -11,16 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import BrowserContext, expect
 
 from actions.core.notices import fact_notice
 from actions.core.texts import Texts
 from tests.browser.conftest import Assistant, screenshot, watch
 from tests.browser.test_handoff import login, open_widget, send, session_id
+from tests.channels.test_notices_telegram import rows
 
 pytestmark = pytest.mark.e2e
 
@@ -40,22 +39,9 @@ def contexts(browser) -> Iterator[tuple[BrowserContext, BrowserContext]]:
 
 
 @pytest.fixture
-def facts(shared_assistant) -> Iterator[Path]:
-    """The shared assistant's facts file, put back as it was after the test."""
-    path: Path = shared_assistant.facts
-    before = path.read_bytes()
-    yield path
-    path.write_bytes(before)
-
-
-def rows(assistant: Assistant, table: str, sender: str) -> list[dict[str, Any]]:
-    engine = sa.create_engine(assistant.database_url)
-    try:
-        with engine.connect() as connection:
-            found = connection.execute(sa.text(f"SELECT * FROM {table} WHERE sender_id = :s"), {"s": sender})
-            return [dict(row._mapping) for row in found]
-    finally:
-        engine.dispose()
+def facts(shared_facts: Path) -> Path:
+    """The shared assistant's facts file (put back after the test)."""
+    return shared_facts
 
 
 def test_a_widget_subscriber_finds_the_notice_at_the_next_visit(

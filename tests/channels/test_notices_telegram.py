@@ -9,7 +9,6 @@ put back afterwards, and every chat here unsubscribes, so other tests see neithe
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,15 +42,13 @@ def assistant(shared_assistant) -> Assistant:
 
 
 @pytest.fixture
-def facts(shared_assistant) -> Iterator[Path]:
-    """The shared assistant's facts file, put back as it was after the test."""
-    path: Path = shared_assistant.facts
-    before = path.read_bytes()
-    yield path
-    path.write_bytes(before)
+def facts(shared_facts: Path) -> Path:
+    """The shared assistant's facts file (put back after the test)."""
+    return shared_facts
 
 
-def rows(assistant: Assistant, table: str, chat: int) -> list[dict[str, Any]]:
+def rows(assistant: Any, table: str, chat: int | str) -> list[dict[str, Any]]:
+    """The rows of one of the assistant's tables for one conversation."""
     engine = sa.create_engine(assistant.database_url)
     try:
         with engine.connect() as connection:
